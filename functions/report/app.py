@@ -1,0 +1,29 @@
+"""ReportFunction: build the report artifacts from all evidence and decisions into reports/ in S3."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from greenai.clock import current_clock
+from greenai.domain.jobs import ValidationError
+from greenai.events import parse_report_event
+from greenai.settings import Settings
+from greenai.wiring import report_service
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    try:
+        request = parse_report_event(event)
+    except ValidationError as error:
+        return {"ok": False, "field": error.field, "error": error.message}
+    result = report_service(Settings.from_env()).run(current_clock().now())
+    metrics.add_metric(name="ReportRuns", unit=MetricUnit.Count, value=result.runs)
+    logger.info("report done", extra={"reason": request.reason, "prefix": result.prefix})
+    return {"ok": True, "prefix": result.prefix, "files": list(result.files), "runs": result.runs,
+            "decisions": result.decisions}

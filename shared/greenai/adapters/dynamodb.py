@@ -1,0 +1,139 @@
+"""DynamoDB adapters: the job store (conditional state transitions), the evidence index and the decision log.
+
+Each item keeps its key attributes as top-level attributes and the whole record as one JSON document (`doc`), so
+floats need no Decimal juggling and the stored record is exactly the domain's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from greenai.adapters.aws import client
+from greenai.domain.evidence import DecisionRecord, EvidenceRecord
+from greenai.domain.jobs import Job, JobState
+from greenai.domain.timeutil import format_utc
+
+STATE_INDEX = "by-state"
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _paginate(ddb: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    for page in ddb.get_paginator(operation).paginate(**kwargs):
+        yield from page.get("Items", [])
+
+
+class DynamoJobStore:
+    def __init__(self, table: str, ddb: Any | None = None) -> None:
+        self.table = table
+        self.ddb = ddb or client("dynamodb")
+
+    @staticmethod
+    def _item(job: Job) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "job_id": {"S": job.job_id},
+            "state": {"S": job.state.value},
+            "region": {"S": job.region},
+            "deadline_utc": {"S": format_utc(job.deadline)},
+            "doc": {"S": json.dumps(job.to_dict())},
+            "version": {"N": str(len(job.history))},
+        }
+        if job.planned_start:
+            item["planned_start_utc"] = {"S": format_utc(job.planned_start)}
+        return item
+
+    def put_new(self, job: Job) -> bool:
+        try:
+            self.ddb.put_item(TableName=self.table, Item=self._item(job), ConditionExpression="attribute_not_exists(job_id)")
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get(self, job_id: str) -> Job | None:
+        item = self.ddb.get_item(TableName=self.table, Key={"job_id": {"S": job_id}}, ConsistentRead=True).get("Item")
+        return Job.from_dict(json.loads(item["doc"]["S"])) if item else None
+
+    def list_in_states(self, states: Iterable[JobState]) -> Iterator[Job]:
+        for state in states:
+            for item in _paginate(self.ddb, "query", TableName=self.table, IndexName=STATE_INDEX,
+                                  KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "state"},
+                                  ExpressionAttributeValues={":s": {"S": state.value}}):
+                # The index projects the whole item; its copy may lag, so callers re-check state on transition.
+                yield Job.from_dict(json.loads(item["doc"]["S"]))
+
+    def list_all(self) -> Iterator[Job]:
+        for item in _paginate(self.ddb, "scan", TableName=self.table):
+            yield Job.from_dict(json.loads(item["doc"]["S"]))
+
+    def transition(self, job: Job, expected: Iterable[JobState], updated: Job) -> bool:
+        placeholders = {f":e{i}": {"S": state.value} for i, state in enumerate(expected)}
+        # The version (history length) guards against a writer holding an older copy of the same state.
+        condition = f"#s IN ({', '.join(placeholders)}) AND version = :n"
+        values = {**placeholders, ":n": {"N": str(len(job.history))}}
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item=self._item(updated),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+
+class DynamoEvidenceStore:
+    def __init__(self, table: str, ddb: Any | None = None) -> None:
+        self.table = table
+        self.ddb = ddb or client("dynamodb")
+
+    def put_run(self, record: EvidenceRecord) -> bool:
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={"run_id": {"S": record.run_id}, "job_id": {"S": record.job_id},
+                      "finished_utc": {"S": record.finished_utc}, "doc": {"S": json.dumps(record.to_dict())}},
+                ConditionExpression="attribute_not_exists(run_id)",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def list_runs(self) -> Iterator[EvidenceRecord]:
+        for item in _paginate(self.ddb, "scan", TableName=self.table):
+            yield EvidenceRecord.from_dict(json.loads(item["doc"]["S"]))
+
+
+class DynamoDecisionLog:
+    def __init__(self, table: str, ddb: Any | None = None) -> None:
+        self.table = table
+        self.ddb = ddb or client("dynamodb")
+
+    def put(self, decision: DecisionRecord) -> None:
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={"decision_id": {"S": decision.decision_id}, "job_id": {"S": decision.job_id},
+                      "at_utc": {"S": decision.at_utc}, "doc": {"S": json.dumps(decision.to_dict())}},
+                ConditionExpression="attribute_not_exists(decision_id)",
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):  # the same decision delivered twice is recorded once
+                raise
+
+    def list_decisions(self) -> Iterator[DecisionRecord]:
+        for item in _paginate(self.ddb, "scan", TableName=self.table):
+            yield DecisionRecord.from_dict(json.loads(item["doc"]["S"]))

@@ -1,0 +1,1 @@
+"""The pure domain: jobs, forecasts, planning policies and footprint arithmetic (no I/O, no AWS)."""

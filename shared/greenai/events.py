@@ -1,0 +1,65 @@
+"""Typed entry-point events: what each handler accepts, parsed and validated before any work starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from greenai.domain.jobs import ValidationError
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """A scheduled check (EventBridge), a one-time wake-up for one job (Scheduler), or a submission."""
+
+    kind: str  # scheduled | wakeup | submit
+    job_id: str | None = None
+    job: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    job_id: str
+    decision_id: str
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    reason: str
+
+
+def parse_check_event(event: Any) -> CheckRequest:
+    if not isinstance(event, dict):
+        raise ValidationError("event", "must be a JSON object")
+    source = event.get("source")
+    if source == "greenai.wakeup":
+        job_id = event.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            raise ValidationError("job_id", "a wake-up event must name the job")
+        return CheckRequest("wakeup", job_id=job_id)
+    if source == "greenai.submit":
+        job = event.get("job")
+        if not isinstance(job, dict):
+            raise ValidationError("job", "a submit event carries the job as an object")
+        return CheckRequest("submit", job=job)
+    # EventBridge / Scheduler recurring events ("Scheduled Event", or the scheduler's own payload).
+    return CheckRequest("scheduled")
+
+
+def parse_train_event(event: Any) -> TrainRequest:
+    if not isinstance(event, dict):
+        raise ValidationError("event", "must be a JSON object")
+    job_id, decision_id = event.get("job_id"), event.get("decision_id", "")
+    if not isinstance(job_id, str) or not job_id:
+        raise ValidationError("job_id", "is required")
+    if not isinstance(decision_id, str):
+        raise ValidationError("decision_id", "must be a string")
+    return TrainRequest(job_id, decision_id)
+
+
+def parse_report_event(event: Any) -> ReportRequest:
+    if event is None:
+        return ReportRequest("on demand")
+    if not isinstance(event, dict):
+        raise ValidationError("event", "must be a JSON object")
+    return ReportRequest(str(event.get("detail-type") or event.get("reason") or "on demand"))

@@ -1,0 +1,130 @@
+"""Create the stack from template.yaml itself on the embedded AWS: SAM translated offline, then moto's CloudFormation.
+
+Gaps in moto, and how they are covered:
+- moto cannot read a SAM template: aws-sam-translator turns it into plain CloudFormation first, with each local
+  CodeUri/ContentUri zipped and uploaded to a deployment bucket (what `sam deploy` does with S3).
+- moto's CloudFormation skips AWS::Scheduler::Schedule (the ScheduleV2 events): the template's schedule expressions
+  are returned here, and the local clock loop (greenai.local.clockwork) fires those functions on that cadence.
+- moto's Lambda cannot run code without Docker: each function is registered with the in-process runtime, with the
+  environment CloudFormation resolved for it, so invokes through boto3 run the real handler.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from greenai.adapters.aws import client, region_name
+from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime, load_handler
+
+DEPLOY_BUCKET = "greenai-local-deployment"
+
+
+def project_root() -> Path:
+    """The repository root (where template.yaml is), found from this package's location or the working directory."""
+    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
+                return folder
+    raise FileNotFoundError("template.yaml not found: run from the greenai repository")
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    return yaml_parse(path.read_text())  # type: ignore[no-any-return]
+
+
+def _zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and "__pycache__" not in file.parts:
+                archive.write(file, file.relative_to(folder))
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    name: str
+    outputs: dict[str, str]
+    schedules: dict[str, str]  # function logical id -> schedule expression from the template's ScheduleV2 events
+    schedule_inputs: dict[str, str]
+
+
+def _scheduled_events(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    expressions: dict[str, str] = {}
+    inputs: dict[str, str] = {}
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (resource.get("Properties", {}).get("Events") or {}).values():
+            if event.get("Type") in ("ScheduleV2", "Schedule"):
+                expression = event["Properties"]["ScheduleExpression"]
+                if isinstance(expression, dict) and "Ref" in expression:
+                    ref = expression["Ref"]
+                    expression = parameters.get(ref) or template["Parameters"][ref]["Default"]
+                expressions[logical_id] = expression
+                inputs[logical_id] = event["Properties"].get("Input", "{}")
+    return expressions, inputs
+
+
+def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters: dict[str, str] | None = None,
+           root: Path | None = None) -> LocalStack:
+    """Translate, upload code, create the stack, register every function with the runtime; returns Outputs."""
+    from samtranslator.public.translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
+
+    root = root or project_root()
+    parameters = parameters or {}
+    template = load_template(root / "template.yaml")
+    s3 = client("s3")
+    s3.create_bucket(Bucket=DEPLOY_BUCKET, CreateBucketConfiguration={"LocationConstraint": region_name()})
+    code_dirs: dict[str, Path] = {}
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+                folder = (root / properties[key]).resolve()
+                object_key = f"{stack_name}/{logical_id}.zip"
+                s3.put_object(Bucket=DEPLOY_BUCKET, Key=object_key, Body=_zip_folder(folder))
+                properties[key] = f"s3://{DEPLOY_BUCKET}/{object_key}"
+                code_dirs[logical_id] = folder
+    schedules, schedule_inputs = _scheduled_events(template, parameters)
+
+    translated = transform(template, parameters, ManagedPolicyLoader(client("iam")))
+    cloudformation = client("cloudformation")
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(translated),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1})
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    lambda_client = client("lambda")
+    for resource in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]:
+        if resource.get("ResourceType") != "AWS::Lambda::Function":
+            continue
+        logical_id = resource["LogicalResourceId"]
+        config = lambda_client.get_function_configuration(FunctionName=resource["PhysicalResourceId"])
+        runtime.register(DeployedFunction(
+            name=config["FunctionName"],
+            arn=config["FunctionArn"],
+            handler=load_handler(code_dirs[logical_id], config["Handler"]),
+            environment={k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
+            memory_mb=int(config.get("MemorySize", 128)),
+        ))
+    return LocalStack(stack_name, outputs, schedules, schedule_inputs)
+
+
+def stack_outputs(stack_name: str = "greenai") -> dict[str, str]:
+    """Find bucket, tables and functions through the stack's Outputs (embedded AWS or real)."""
+    stack = client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

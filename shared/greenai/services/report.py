@@ -1,0 +1,59 @@
+"""The report: read all evidence and decisions once, render the artifacts, write them to a dated folder and latest/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from greenai.domain.evidence import DecisionRecord, EvidenceRecord
+from greenai.ports import ArtifactStore, DecisionLog, EvidenceStore
+from greenai.reporting import artifacts as render
+
+REPORTS_PREFIX = "reports/"
+CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json", ".md": "text/markdown; charset=utf-8",
+                 ".png": "image/png", ".html": "text/html; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    generated: datetime
+    prefix: str
+    files: tuple[str, ...]
+    runs: int
+    decisions: int
+
+
+def build_artifacts(records: list[EvidenceRecord], decisions: list[DecisionRecord], generated: datetime) -> dict[str, bytes]:
+    """Every artifact as bytes, by file name (DESIGN.md's eight)."""
+    if not records:
+        raise ValueError("no evidence yet: run a training job before building a report")
+    files: dict[str, bytes] = {
+        "evidence.csv": render.evidence_csv(records),
+        "carbon_aware_decision.json": render.decisions_json(decisions),
+        "FOOTPRINT.md": render.footprint_md(records, decisions, generated),
+        "impact_math.csv": render.impact_math_csv(records),
+        "energy_co2_bars.png": render.energy_co2_bars_png(records),
+        "data_card.md": render.data_card_md(records),
+        "model_card.md": render.model_card_md(records),
+    }
+    files["index.html"] = render.index_html(records, decisions, generated, [*files, "index.html"])
+    return files
+
+
+@dataclass
+class ReportService:
+    evidence: EvidenceStore
+    decisions: DecisionLog
+    artifacts: ArtifactStore
+
+    def run(self, generated: datetime) -> ReportResult:
+        records = list(self.evidence.list_runs())
+        decisions = list(self.decisions.list_decisions())
+        files = build_artifacts(records, decisions, generated)
+        dated = f"{REPORTS_PREFIX}{generated:%Y%m%dT%H%M%SZ}/"
+        # Dated folder first, latest/ last: a reader of latest/ never sees a half-written report from this run.
+        for prefix in (dated, f"{REPORTS_PREFIX}latest/"):
+            for name, body in files.items():
+                suffix = name[name.rfind("."):]
+                self.artifacts.put_bytes(prefix + name, body, CONTENT_TYPES.get(suffix, "application/octet-stream"))
+        return ReportResult(generated, dated, tuple(files), len(records), len(decisions))

@@ -1,0 +1,48 @@
+"""Settings read from environment variables, each with a documented default (the template sets them on Lambda)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    jobs_table: str
+    evidence_table: str
+    decisions_table: str
+    bucket: str
+    train_function: str
+    check_function_arn: str
+    scheduler_role_arn: str
+    scheduler_group: str
+    grid_source: str  # "uk" (the live API, replay as fallback) or "replay"
+    replay_dataset: str
+    policy: str
+    threshold_gco2_kwh: float
+    energy_source: str  # which estimate feeds kWh: "codecarbon" or "ccf"
+    memory_mb: int
+    architecture: str
+    http_timeout_s: float
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            jobs_table=env.get("GREENAI_JOBS_TABLE", "greenai-jobs"),
+            evidence_table=env.get("GREENAI_EVIDENCE_TABLE", "greenai-evidence"),
+            decisions_table=env.get("GREENAI_DECISIONS_TABLE", "greenai-decisions"),
+            bucket=env.get("GREENAI_BUCKET", "greenai-evidence"),
+            train_function=env.get("GREENAI_TRAIN_FUNCTION", "greenai-train"),
+            check_function_arn=env.get("GREENAI_CHECK_FUNCTION_ARN", ""),
+            scheduler_role_arn=env.get("GREENAI_SCHEDULER_ROLE_ARN", ""),
+            scheduler_group=env.get("GREENAI_SCHEDULER_GROUP", "default"),
+            grid_source=env.get("GREENAI_GRID_SOURCE", "uk"),
+            replay_dataset=env.get("GREENAI_REPLAY_DATASET", "gb-forecast-real-2023-03"),
+            policy=env.get("GREENAI_POLICY", "replan"),
+            threshold_gco2_kwh=float(env.get("GREENAI_THRESHOLD_GCO2_KWH", "150")),
+            energy_source=env.get("GREENAI_ENERGY_SOURCE", "codecarbon"),
+            memory_mb=int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", env.get("GREENAI_MEMORY_MB", "1769"))),
+            architecture=env.get("GREENAI_ARCHITECTURE", "x86_64"),
+            http_timeout_s=float(env.get("GREENAI_HTTP_TIMEOUT_S", "5")),
+        )

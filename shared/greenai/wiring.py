@@ -1,0 +1,80 @@
+"""The composition root: build services from settings with their AWS, grid and measurement adapters."""
+
+from __future__ import annotations
+
+from greenai.adapters.dispatch import LambdaTrainDispatcher, SchedulerWakeUps
+from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
+from greenai.adapters.grid_chain import FallbackProvider
+from greenai.adapters.grid_replay import ReplayProvider
+from greenai.adapters.grid_uk import UKCarbonIntensityProvider
+from greenai.adapters.s3 import S3ArtifactStore
+from greenai.domain.footprint import LambdaShape
+from greenai.domain.jobs import Job, ValidationError
+from greenai.ports import IntensityProvider
+from greenai.services.check import CheckService
+from greenai.services.report import ReportService
+from greenai.services.train import TrainService
+from greenai.settings import Settings
+from greenai.training.datasets import Dataset, load_builtin, read_csv_bytes
+
+
+def grid_provider(settings: Settings) -> IntensityProvider:
+    """`uk`: the live API first, the shipped replay as the fallback; `replay`: the replay alone."""
+    replay = ReplayProvider.shipped(settings.replay_dataset)
+    if settings.grid_source == "replay":
+        return replay
+    return FallbackProvider([UKCarbonIntensityProvider(timeout_s=settings.http_timeout_s), replay])
+
+
+def check_service(settings: Settings, provider: IntensityProvider | None = None) -> CheckService:
+    return CheckService(
+        jobs=DynamoJobStore(settings.jobs_table),
+        provider=provider or grid_provider(settings),
+        decisions=DynamoDecisionLog(settings.decisions_table),
+        dispatcher=LambdaTrainDispatcher(settings.train_function),
+        wakeups=SchedulerWakeUps(settings.check_function_arn, settings.scheduler_role_arn, settings.scheduler_group),
+        default_threshold_gco2_kwh=settings.threshold_gco2_kwh,
+    )
+
+
+def dataset_loader(artifacts: S3ArtifactStore):  # type: ignore[no-untyped-def]
+    def load(job: Job) -> Dataset:
+        if not job.dataset.startswith("s3://"):
+            return load_builtin(job.dataset)
+        bucket, _, key = job.dataset[5:].partition("/")
+        store = artifacts if bucket == artifacts.bucket else S3ArtifactStore(bucket)
+        try:
+            body = store.get_bytes(key)
+        except Exception as exc:
+            raise ValidationError("dataset", f"cannot read {job.dataset}: {exc}") from None
+        return Dataset(name=key.rsplit("/", 1)[-1], frame=read_csv_bytes(body), target=job.target, source=job.dataset)
+
+    return load
+
+
+def train_service(settings: Settings, provider: IntensityProvider | None = None) -> TrainService:
+    from greenai.measurement.tracker import measure
+
+    artifacts = S3ArtifactStore(settings.bucket)
+    return TrainService(
+        jobs=DynamoJobStore(settings.jobs_table),
+        evidence=DynamoEvidenceStore(settings.evidence_table),
+        artifacts=artifacts,
+        provider=provider or grid_provider(settings),
+        load_dataset=dataset_loader(artifacts),
+        measure=measure,
+        shape=LambdaShape(settings.memory_mb, settings.architecture),
+        energy_source=settings.energy_source,
+    )
+
+
+def report_service(settings: Settings) -> ReportService:
+    return ReportService(
+        evidence=DynamoEvidenceStore(settings.evidence_table),
+        decisions=DynamoDecisionLog(settings.decisions_table),
+        artifacts=S3ArtifactStore(settings.bucket),
+    )
+
+
+def job_store(settings: Settings) -> DynamoJobStore:
+    return DynamoJobStore(settings.jobs_table)
