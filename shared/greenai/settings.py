@@ -18,6 +18,8 @@ class Settings:
     scheduler_group: str
     grid_source: str  # "uk" (the live API, replay as fallback) or "replay"
     replay_dataset: str
+    replay_snapshots_csv: str  # optional: a snapshot file of our own (e.g. a live forecast saved by `greenai demo --live`)
+    replay_actuals_csv: str
     policy: str
     threshold_gco2_kwh: float
     energy_source: str  # which estimate feeds kWh: "codecarbon" or "ccf"
@@ -39,6 +41,8 @@ class Settings:
             scheduler_group=env.get("GREENAI_SCHEDULER_GROUP", "default"),
             grid_source=env.get("GREENAI_GRID_SOURCE", "uk"),
             replay_dataset=env.get("GREENAI_REPLAY_DATASET", "gb-forecast-real-2023-03"),
+            replay_snapshots_csv=env.get("GREENAI_REPLAY_SNAPSHOTS_CSV", ""),
+            replay_actuals_csv=env.get("GREENAI_REPLAY_ACTUALS_CSV", ""),
             policy=env.get("GREENAI_POLICY", "replan"),
             threshold_gco2_kwh=float(env.get("GREENAI_THRESHOLD_GCO2_KWH", "150")),
             energy_source=env.get("GREENAI_ENERGY_SOURCE", "codecarbon"),

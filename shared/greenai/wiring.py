@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from greenai.adapters.dispatch import LambdaTrainDispatcher, SchedulerWakeUps
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.grid_chain import FallbackProvider
@@ -20,7 +22,13 @@ from greenai.training.datasets import Dataset, load_builtin, read_csv_bytes
 
 def grid_provider(settings: Settings) -> IntensityProvider:
     """`uk`: the live API first, the shipped replay as the fallback; `replay`: the replay alone."""
-    replay = ReplayProvider.shipped(settings.replay_dataset)
+    if settings.replay_snapshots_csv:
+        from pathlib import Path
+
+        replay = ReplayProvider(Path(settings.replay_snapshots_csv), Path(settings.replay_actuals_csv),
+                                label="replay:saved-forecast", max_snapshot_age=timedelta(hours=48))
+    else:
+        replay = ReplayProvider.shipped(settings.replay_dataset)
     if settings.grid_source == "replay":
         return replay
     return FallbackProvider([UKCarbonIntensityProvider(timeout_s=settings.http_timeout_s), replay])

@@ -7,6 +7,7 @@ known then — and actuals are only those of slots that started before `now`.
 from __future__ import annotations
 
 import bisect
+import io
 import csv
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -36,8 +37,10 @@ class ReplayProvider:
 
     name = "replay"
 
-    def __init__(self, snapshots_csv: Path, actuals_csv: Path, label: str = "replay") -> None:
+    def __init__(self, snapshots_csv: Path, actuals_csv: Path, label: str = "replay",
+                 max_snapshot_age: timedelta = timedelta(hours=6)) -> None:
         self.label = label
+        self.max_snapshot_age = max_snapshot_age
         self._snapshots: dict[datetime, list[tuple[datetime, float]]] = defaultdict(list)
         with open(snapshots_csv, newline="") as handle:
             for row in csv.DictReader(handle):
@@ -46,7 +49,7 @@ class ReplayProvider:
                 )
         self._captures = sorted(self._snapshots)
         self._actuals: dict[datetime, float] = {}
-        with open(actuals_csv, newline="") as handle:
+        with open(actuals_csv, newline="") if actuals_csv.is_file() else io.StringIO("") as handle:
             for row in csv.DictReader(handle):
                 value = row.get("actual_gco2_per_kwh")
                 if value not in (None, ""):
@@ -66,8 +69,8 @@ class ReplayProvider:
         if index < 0:
             raise ProviderError(f"{self.label}: no forecast snapshot captured before {now:%Y-%m-%dT%H:%MZ}")
         captured = self._captures[index]
-        if now - captured > timedelta(hours=6):
-            raise ProviderError(f"{self.label}: newest snapshot ({captured:%Y-%m-%dT%H:%MZ}) is over 6 h old at {now:%Y-%m-%dT%H:%MZ}")
+        if now - captured > self.max_snapshot_age:
+            raise ProviderError(f"{self.label}: newest snapshot ({captured:%Y-%m-%dT%H:%MZ}) is too old at {now:%Y-%m-%dT%H:%MZ}")
         points = []
         for start, value in self._snapshots[captured]:
             end = start + HALF_HOUR

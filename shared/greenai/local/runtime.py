@@ -68,6 +68,7 @@ def load_handler(code_dir: Path, handler_spec: str) -> Handler:
 class LocalLambdaRuntime:
     def __init__(self, max_workers: int = 4) -> None:
         self.functions: dict[str, DeployedFunction] = {}
+        self.overrides: dict[str, str] = {}  # applied over each function's environment (quieter logs on a laptop)
         self.invocations: list[Invocation] = []
         self._pending: list[Future[Any]] = []
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
@@ -87,6 +88,7 @@ class LocalLambdaRuntime:
         with self._env_lock:
             saved = dict(os.environ)
             os.environ.update(function.environment)
+            os.environ.update(self.overrides)
             os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.name
             os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(function.memory_mb)
             try:

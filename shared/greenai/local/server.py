@@ -62,6 +62,7 @@ class EmbeddedAWS:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
         # moto warns for each resource type its CloudFormation skips; stack.py documents and covers the one we use.
         warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
         _route_lambda_invokes(self.runtime)

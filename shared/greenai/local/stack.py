@@ -49,16 +49,27 @@ def _zip_folder(folder: Path) -> bytes:
 
 
 @dataclass(frozen=True)
+class RecurringSchedule:
+    """A ScheduleV2 event of the template, which moto's CloudFormation does not create."""
+
+    function_logical_id: str
+    function_name: str
+    expression: str
+    payload: str
+
+
+@dataclass(frozen=True)
 class LocalStack:
     name: str
     outputs: dict[str, str]
-    schedules: dict[str, str]  # function logical id -> schedule expression from the template's ScheduleV2 events
-    schedule_inputs: dict[str, str]
+    recurring: tuple[RecurringSchedule, ...]
+
+    def schedule_for(self, function_logical_id: str) -> RecurringSchedule:
+        return next(s for s in self.recurring if s.function_logical_id == function_logical_id)
 
 
-def _scheduled_events(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    expressions: dict[str, str] = {}
-    inputs: dict[str, str] = {}
+def _scheduled_events(template: dict[str, Any], parameters: dict[str, str]) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
@@ -68,9 +79,8 @@ def _scheduled_events(template: dict[str, Any], parameters: dict[str, str]) -> t
                 if isinstance(expression, dict) and "Ref" in expression:
                     ref = expression["Ref"]
                     expression = parameters.get(ref) or template["Parameters"][ref]["Default"]
-                expressions[logical_id] = expression
-                inputs[logical_id] = event["Properties"].get("Input", "{}")
-    return expressions, inputs
+                found.append((logical_id, expression, event["Properties"].get("Input", "{}")))
+    return found
 
 
 def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters: dict[str, str] | None = None,
@@ -94,7 +104,7 @@ def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters:
                 s3.put_object(Bucket=DEPLOY_BUCKET, Key=object_key, Body=_zip_folder(folder))
                 properties[key] = f"s3://{DEPLOY_BUCKET}/{object_key}"
                 code_dirs[logical_id] = folder
-    schedules, schedule_inputs = _scheduled_events(template, parameters)
+    scheduled_events = _scheduled_events(template, parameters)
 
     translated = transform(template, parameters, ManagedPolicyLoader(client("iam")))
     cloudformation = client("cloudformation")
@@ -109,11 +119,13 @@ def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     lambda_client = client("lambda")
+    names: dict[str, str] = {}
     for resource in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]:
         if resource.get("ResourceType") != "AWS::Lambda::Function":
             continue
         logical_id = resource["LogicalResourceId"]
         config = lambda_client.get_function_configuration(FunctionName=resource["PhysicalResourceId"])
+        names[logical_id] = config["FunctionName"]
         runtime.register(DeployedFunction(
             name=config["FunctionName"],
             arn=config["FunctionArn"],
@@ -121,7 +133,9 @@ def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters:
             environment={k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
             memory_mb=int(config.get("MemorySize", 128)),
         ))
-    return LocalStack(stack_name, outputs, schedules, schedule_inputs)
+    recurring = tuple(RecurringSchedule(logical_id, names[logical_id], expression, payload)
+                      for logical_id, expression, payload in scheduled_events)
+    return LocalStack(stack_name, outputs, recurring)
 
 
 def stack_outputs(stack_name: str = "greenai") -> dict[str, str]:

@@ -68,7 +68,7 @@ def _energy_method(tracker: Any) -> str:
 
 
 def measure(work: Callable[[], T], *, country_iso_code: str = "GBR", intensity_gco2_kwh: float | None = None,
-            measure_power_secs: float = 0.5) -> tuple[T, Measurement]:
+            measure_power_secs: float = 0.1) -> tuple[T, Measurement]:
     """Run `work` under an OfflineEmissionsTracker; raise MeasurementError rather than report a missing result."""
     from codecarbon import OfflineEmissionsTracker  # heavy (pandas): imported only where energy is measured
 
@@ -87,15 +87,16 @@ def measure(work: Callable[[], T], *, country_iso_code: str = "GBR", intensity_g
     if intensity_gco2_kwh is not None:
         options["force_carbon_intensity_g_co2e_kwh"] = float(intensity_gco2_kwh)
     tracker = OfflineEmissionsTracker(**options)
+    tracker.start()
+    # Timed from after start(): the first tracker in a process spends 1-2 s starting up, which is not the work's.
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_start = time.perf_counter()
-    tracker.start()
     try:
         result = work()
     finally:
+        wall_s = time.perf_counter() - wall_start
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         emissions = tracker.stop()
-    wall_s = time.perf_counter() - wall_start
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     data = getattr(tracker, "final_emissions_data", None)
     if emissions is None or data is None or data.energy_consumed is None:
         raise MeasurementError("CodeCarbon returned no result (tracker failed to start or to write its output)")

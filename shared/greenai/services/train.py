@@ -179,6 +179,8 @@ class TrainService:
                 "hyperparameters": outcome.hyperparameters,
                 "preprocessing": outcome.preprocessing,
                 "target_mean": outcome.target_mean,
+                "cv_mae": outcome.cv_mae,
+                "cv_folds": outcome.cv_folds,
                 "codecarbon_kwh": measurement.kwh,
                 "codecarbon_cpu_kwh": measurement.cpu_kwh,
                 "codecarbon_ram_kwh": measurement.ram_kwh,

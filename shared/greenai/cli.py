@@ -1,0 +1,194 @@
+"""The `greenai` command: demo, local, submit, status, report and download, against the embedded AWS or AWS itself."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from greenai.domain.jobs import ValidationError
+from greenai.domain.timeutil import format_utc
+
+
+def default_stack_name() -> str:
+    """The stack name from samconfig.toml (the one `sam deploy` uses), else 'greenai'."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        config = folder / "samconfig.toml"
+        if config.is_file():
+            data = tomllib.loads(config.read_text())
+            name = data.get("default", {}).get("global", {}).get("parameters", {}).get("stack_name")
+            if name:
+                return str(name)
+    return "greenai"
+
+
+def _outputs(args: argparse.Namespace) -> dict[str, str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from greenai.local.stack import stack_outputs
+
+    try:
+        return stack_outputs(args.stack)
+    except (ClientError, BotoCoreError) as exc:
+        raise SystemExit(
+            f"error: cannot find stack {args.stack!r} ({exc}). Point AWS_ENDPOINT_URL at `greenai local`, "
+            "or deploy with `sam deploy`."
+        ) from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from greenai.local.demo import run_demo
+
+    run_demo(Path(args.artifacts), live=args.live)
+    return 0
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from greenai.clock import SystemClock
+    from greenai.local.clockwork import Clockwork
+    from greenai.local.demo import LOCAL_OVERRIDES
+    from greenai.local.server import EmbeddedAWS
+    from greenai.local.stack import deploy
+
+    with EmbeddedAWS(port=args.port) as aws:
+        aws.runtime.overrides = dict(LOCAL_OVERRIDES)
+        stack = deploy(aws.runtime, stack_name=args.stack, parameters={"GridSource": args.grid_source})
+        print(f"Embedded AWS running with stack {args.stack!r} created from template.yaml. In another shell:\n")
+        for key, value in aws.environment().items():
+            print(f"export {key}={value}")
+        print("\nthen e.g. `greenai submit ...`, `greenai status`, `aws s3 ls`. Ctrl-C stops it.", flush=True)
+        clockwork = Clockwork()
+        now = SystemClock().now()
+        for schedule in stack.recurring:
+            clockwork.add_recurring(schedule.function_name, schedule.expression, schedule.payload, now)
+        try:
+            while True:
+                clockwork.fire_due(SystemClock().now())
+                aws.runtime.drain()
+                time.sleep(args.tick_s)
+        except KeyboardInterrupt:
+            print("stopping the embedded AWS")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from greenai.adapters.dynamodb import DynamoJobStore
+    from greenai.clock import current_clock
+    from greenai.services.submit import submit_job
+
+    request: dict[str, Any] = {"dataset": args.dataset, "target": args.target, "mode": args.mode,
+                               "expected_minutes": args.expected_minutes, "deadline": args.deadline,
+                               "region": args.region}
+    if args.policy:
+        request["policy"] = args.policy
+    if args.job_id:
+        request["job_id"] = args.job_id
+    from greenai.domain.jobs import new_job
+
+    new_job(request, now=current_clock().now())  # validate before looking anything up
+    jobs = DynamoJobStore(_outputs(args)["JobsTableName"])
+    job, created = submit_job(request, now=current_clock().now(), jobs=jobs)
+    print(json.dumps({"job_id": job.job_id, "state": job.state.value, "created": created}))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from greenai.adapters.dynamodb import DynamoJobStore
+
+    jobs = sorted(DynamoJobStore(_outputs(args)["JobsTableName"]).list_all(), key=lambda j: j.submitted_at)
+    if args.format == "json":
+        print(json.dumps([j.to_dict() for j in jobs], indent=2))
+        return 0
+    header = f"{'job_id':<24} {'state':<10} {'mode':<9} {'region':<6} {'planned start':<21} {'deadline':<21} last reason"
+    print(header)
+    for job in jobs:
+        planned = format_utc(job.planned_start) if job.planned_start else "-"
+        reason = job.history[-1].why if job.history else ""
+        print(f"{job.job_id:<24} {job.state.value:<10} {job.mode:<9} {job.region:<6} {planned:<21} "
+              f"{format_utc(job.deadline):<21} {reason[:60]}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from greenai.adapters.aws import client
+
+    outputs = _outputs(args)
+    response = client("lambda").invoke(FunctionName=outputs["ReportFunctionName"], InvocationType="RequestResponse",
+                                       Payload=json.dumps({"reason": "on demand"}).encode())
+    answer = json.loads(response["Payload"].read() or b"{}")
+    print(json.dumps(answer, indent=2))
+    return 0 if answer.get("ok") else 1
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from greenai.local.demo import download_prefix
+
+    outputs = _outputs(args)
+    target = Path(args.to)
+    written = download_prefix(outputs["BucketName"], "reports/latest/", target)
+    if args.evidence:
+        written += download_prefix(outputs["BucketName"], "evidence/", target / "evidence")
+    print(f"downloaded {len(written)} files from s3://{outputs['BucketName']} into {target}")
+    return 0 if written else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="greenai", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="a replayed day on real GB data through the whole stack on the embedded AWS")
+    demo.add_argument("--live", action="store_true", help="ask the real UK Carbon Intensity API first")
+    demo.add_argument("--artifacts", default="artifacts", help="where the report files go (default ./artifacts)")
+    demo.set_defaults(func=cmd_demo)
+
+    def with_stack(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--stack", default=default_stack_name(), help="stack name (default: samconfig.toml's)")
+        return p
+
+    local = with_stack(sub.add_parser("local", help="serve the embedded AWS with the stack created, in the foreground"))
+    local.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    local.add_argument("--grid-source", default="uk", choices=["uk", "replay"])
+    local.add_argument("--tick-s", type=float, default=5.0, help=argparse.SUPPRESS)
+    local.set_defaults(func=cmd_local)
+
+    submit = with_stack(sub.add_parser("submit", help="submit a training job"))
+    submit.add_argument("--dataset", required=True, help="s3://bucket/key.csv or a built-in dataset (diabetes)")
+    submit.add_argument("--target", required=True, help="the column to predict")
+    submit.add_argument("--mode", required=True, help="baseline | optimized")
+    submit.add_argument("--expected-minutes", required=True, help="expected run time in minutes (Lambda: at most 15)")
+    submit.add_argument("--deadline", required=True, help="ISO-8601 UTC time by which the job must have finished")
+    submit.add_argument("--region", default="GB", help="GB, an outward postcode (RG10), a region id 1-17, or a zone")
+    submit.add_argument("--policy", default=None, help="replan | forecast-window | threshold")
+    submit.add_argument("--job-id", default=None, help="your own id (a repeated submit with it is a no-op)")
+    submit.set_defaults(func=cmd_submit)
+
+    status = with_stack(sub.add_parser("status", help="list jobs and their states"))
+    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.set_defaults(func=cmd_status)
+
+    report = with_stack(sub.add_parser("report", help="build the report now (invokes the report function)"))
+    report.set_defaults(func=cmd_report)
+
+    download = with_stack(sub.add_parser("download", help="download reports/latest (and evidence) from S3"))
+    download.add_argument("--to", required=True, help="local folder")
+    download.add_argument("--evidence", action="store_true", help="also the raw evidence JSON of every run")
+    download.set_defaults(func=cmd_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValidationError as error:
+        print(f"error: {error.field}: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
