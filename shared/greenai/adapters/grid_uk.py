@@ -61,6 +61,9 @@ def parse_intensity_payload(payload: Any, *, source: str) -> list[IntensityPoint
         points.append(IntensityPoint(start, end, float(value), float(actual) if actual is not None else None))
     if not points:
         raise ProviderError(f"{source}: every data point was empty")
+    if len(points) > 1 and max(p.forecast_gco2_kwh for p in points) < 2:
+        # Single regions can read 0 g/kWh, but a whole curve under 2 g is a unit slip (kg/kWh), not a grid.
+        raise ProviderError(f"{source}: every value is under 2 gCO2/kWh: wrong unit (kg/kWh?)")
     return points
 
 

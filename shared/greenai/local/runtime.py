@@ -80,6 +80,9 @@ class LocalLambdaRuntime:
         self.functions[function.name] = function
         self.functions[function.arn] = function
 
+    def knows(self, name: str) -> bool:
+        return name in self.functions or name.rsplit(":", 1)[-1] in self.functions
+
     def _run(self, function: DeployedFunction, event: Any) -> Any:
         record = Invocation(function.name, event)
         with self._list_lock:

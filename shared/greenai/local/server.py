@@ -17,24 +17,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_active_runtime: LocalLambdaRuntime | None = None
+_patched = False
+
+
 def _route_lambda_invokes(runtime: LocalLambdaRuntime) -> None:
-    """moto's Lambda cannot run code without Docker: send its Invoke to our runtime (moto 5.1–5.2 API)."""
+    """moto's Lambda cannot run code without Docker: send its Invoke to our runtime (moto 5.1–5.2 API).
+
+    Patched once per process; the runtime of the embedded AWS that is running now receives the invokes.
+    """
+    global _active_runtime, _patched
+    _active_runtime = runtime
+    if _patched:
+        return
     from moto.awslambda.models import LambdaBackend
 
     original = LambdaBackend.invoke
 
     def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                response_headers: Any) -> bytes | str | None:
-        if function_name.rsplit(":", 1)[-1] not in runtime.functions and function_name not in runtime.functions:
+        active = _active_runtime
+        if active is None or not active.knows(function_name):
             return original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
         asynchronous = headers.get("X-Amz-Invocation-Type") == "Event"
-        payload = runtime.invoke(function_name, body, asynchronous)
+        payload = active.invoke(function_name, body, asynchronous)
         if asynchronous:
             payload = b"{}"  # moto answers 202 only when a payload is returned
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
     LambdaBackend.invoke = invoke  # type: ignore[method-assign]
+    _patched = True
 
 
 class EmbeddedAWS:
@@ -68,6 +81,10 @@ class EmbeddedAWS:
         _route_lambda_invokes(self.runtime)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        # moto keeps its state per process: start every embedded AWS empty.
+        import requests
+
+        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         for key, value in self.environment().items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
