@@ -24,12 +24,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared functions tests
-	$(BIN)/mypy shared/greenai
+	$(BIN)/mypy --config-file shared/pyproject.toml shared/greenai
 
 $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	touch $@
+
+export SAM_CLI_TELEMETRY := 0
 
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint

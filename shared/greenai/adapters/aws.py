@@ -17,4 +17,4 @@ def region_name() -> str:
 
 def client(service: str) -> Any:
     """A boto3 client; botocore itself honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>)."""
-    return boto3.client(service, region_name=region_name(), config=_RETRIES)
+    return boto3.client(service, region_name=region_name(), config=_RETRIES)  # type: ignore[call-overload]

@@ -7,8 +7,8 @@ known then — and actuals are only those of slots that started before `now`.
 from __future__ import annotations
 
 import bisect
-import io
 import csv
+import io
 from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import cache

@@ -114,10 +114,7 @@ class UKCarbonIntensityProvider:
     def forecast(self, region: str, now: datetime) -> Forecast:
         suffix = self._region_path(region)
         start = _api_time(now)
-        if suffix:
-            path = f"/regional/intensity/{start}/fw48h{suffix}"
-        else:
-            path = f"/intensity/{start}/fw48h"
+        path = f"/regional/intensity/{start}/fw48h{suffix}" if suffix else f"/intensity/{start}/fw48h"
         points = parse_intensity_payload(self._get(path), source=self.name)
         return Forecast(region=region, provider=self.name, fetched_at=now, points=tuple(points))
 

@@ -7,6 +7,7 @@ on a worker thread for Event (async) invocations, which `drain()` waits for.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -129,10 +130,9 @@ class LocalLambdaRuntime:
             if not pending:
                 break
             for future in pending:
-                try:
+                # A failure is recorded on its invocation; Lambda would retry it or send it to a DLQ.
+                with contextlib.suppress(Exception):
                     future.result(timeout=timeout_s)
-                except Exception:  # recorded on the invocation; Lambda would retry or send it to a DLQ
-                    pass
         return [i for i in self.invocations if i.error]
 
     def shutdown(self) -> None:

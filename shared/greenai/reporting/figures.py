@@ -52,19 +52,18 @@ def by_mode(records: Sequence[EvidenceRecord]) -> dict[str, ModeFigures]:
     figures: dict[str, ModeFigures] = {}
     for mode in sorted({r.phase for r in records}):
         runs = [r for r in records if r.phase == mode]
-        run_now = [r for r in runs if r.run_now_intensity_gco2_kwh is not None]
+        run_now = [(r.kWh, r.run_now_intensity_gco2_kwh) for r in runs if r.run_now_intensity_gco2_kwh is not None]
         figures[mode] = ModeFigures(
             mode=mode,
             runs=len(runs),
             mean_kwh=mean(r.kWh for r in runs),
             mean_kwh_ccf=mean(r.kWh_ccf_model for r in runs),
             mean_kgco2e=mean(r.kgCO2e for r in runs),
-            mean_run_now_kgco2e=(mean(r.kWh * r.run_now_intensity_gco2_kwh / 1000.0 for r in run_now)  # type: ignore[operator]
-                                 if run_now else None),
+            mean_run_now_kgco2e=mean(kwh * intensity / 1000.0 for kwh, intensity in run_now) if run_now else None,
             mean_mae=mean(r.quality_metric_value for r in runs),
             mean_runtime_s=mean(r.runtime_s for r in runs),
             mean_intensity=mean(r.intensity_gco2_kwh for r in runs),
-            mean_run_now_intensity=mean(r.run_now_intensity_gco2_kwh for r in run_now) if run_now else None,  # type: ignore[misc]
+            mean_run_now_intensity=mean(intensity for _, intensity in run_now) if run_now else None,
             mean_embodied_kg=mean(r.embodied_kgCO2e for r in runs),
             mean_sci_kg=mean(r.sci_kgCO2e_per_unit for r in runs),
         )

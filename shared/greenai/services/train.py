@@ -143,7 +143,7 @@ class TrainService:
             phase=job.mode,
             task="train",
             dataset=dataset.name,
-            hardware=self.shape.describe(),
+            hardware=f"{self.shape.describe()}; measured on CPU {measurement.cpu_model}",
             region=job.region,
             timestamp_utc=format_utc(started),
             kWh=kwh,
