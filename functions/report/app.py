@@ -6,6 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from greenai.clock import current_clock
 from greenai.domain.jobs import ValidationError
 from greenai.events import parse_report_event
+from greenai.services.report import NoEvidenceError
 from greenai.settings import Settings
 from greenai.wiring import report_service
 
@@ -22,7 +23,11 @@ def lambda_handler(event, context):
         request = parse_report_event(event)
     except ValidationError as error:
         return {"ok": False, "field": error.field, "error": error.message}
-    result = report_service(Settings.from_env()).run(current_clock().now())
+    try:
+        result = report_service(Settings.from_env()).run(current_clock().now())
+    except NoEvidenceError as error:
+        logger.warning("nothing to report", extra={"reason": request.reason})
+        return {"ok": False, "error": str(error)}
     metrics.add_metric(name="ReportRuns", unit=MetricUnit.Count, value=result.runs)
     logger.info("report done", extra={"reason": request.reason, "prefix": result.prefix})
     return {"ok": True, "prefix": result.prefix, "files": list(result.files), "runs": result.runs,

@@ -188,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: {error.field}: {error.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `greenai status | head`
+        return 0
 
 
 if __name__ == "__main__":

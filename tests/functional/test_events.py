@@ -123,3 +123,9 @@ def test_train_refuses_a_missing_target_column_marks_failed_and_records_nothing(
     assert "target" in job.history[-1].why and "price" in job.history[-1].why
     assert list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()) == []
     clock.advance(timedelta(minutes=30))
+
+
+def test_report_before_any_run_says_so_instead_of_failing(embedded_stack, clock):
+    _, stack = embedded_stack
+    answer = invoke(stack.outputs["ReportFunctionName"], load_event("report.json"))
+    assert answer == {"ok": False, "error": "no evidence yet: run a training job before building a report"}

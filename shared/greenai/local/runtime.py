@@ -39,11 +39,16 @@ class LambdaContext:
 
 @dataclass
 class DeployedFunction:
+    """A function as CloudFormation created it; its handler is imported on the first invoke, inside its environment
+    (as a Lambda cold start does), so module-level Powertools objects read the function's settings."""
+
     name: str
     arn: str
-    handler: Handler
+    code_dir: Path
+    handler_spec: str
     environment: dict[str, str]
     memory_mb: int
+    handler: Handler | None = None
 
 
 @dataclass
@@ -96,6 +101,8 @@ class LocalLambdaRuntime:
             os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.name
             os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(function.memory_mb)
             try:
+                if function.handler is None:
+                    function.handler = load_handler(function.code_dir, function.handler_spec)
                 record.result = function.handler(event, context)
             except Exception as exc:
                 record.error = f"{type(exc).__name__}: {exc}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from greenai.adapters.aws import client, region_name
-from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime, load_handler
+from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime
 
 DEPLOY_BUCKET = "greenai-local-deployment"
 
@@ -129,7 +129,8 @@ def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters:
         runtime.register(DeployedFunction(
             name=config["FunctionName"],
             arn=config["FunctionArn"],
-            handler=load_handler(code_dirs[logical_id], config["Handler"]),
+            code_dir=code_dirs[logical_id],
+            handler_spec=config["Handler"],
             environment={k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
             memory_mb=int(config.get("MemorySize", 128)),
         ))

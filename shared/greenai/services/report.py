@@ -23,10 +23,14 @@ class ReportResult:
     decisions: int
 
 
+class NoEvidenceError(ValueError):
+    """Nothing has been measured yet, so there is nothing to report."""
+
+
 def build_artifacts(records: list[EvidenceRecord], decisions: list[DecisionRecord], generated: datetime) -> dict[str, bytes]:
     """Every artifact as bytes, by file name (DESIGN.md's eight)."""
     if not records:
-        raise ValueError("no evidence yet: run a training job before building a report")
+        raise NoEvidenceError("no evidence yet: run a training job before building a report")
     files: dict[str, bytes] = {
         "evidence.csv": render.evidence_csv(records),
         "carbon_aware_decision.json": render.decisions_json(decisions),
