@@ -26,6 +26,7 @@ class Settings:
     memory_mb: int
     architecture: str
     http_timeout_s: float
+    uk_api_url: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
             memory_mb=int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", env.get("GREENAI_MEMORY_MB", "1769"))),
             architecture=env.get("GREENAI_ARCHITECTURE", "x86_64"),
             http_timeout_s=float(env.get("GREENAI_HTTP_TIMEOUT_S", "5")),
+            uk_api_url=env.get("GREENAI_UK_API_URL", "https://api.carbonintensity.org.uk"),
         )

@@ -31,7 +31,7 @@ def grid_provider(settings: Settings) -> IntensityProvider:
         replay = ReplayProvider.shipped(settings.replay_dataset)
     if settings.grid_source == "replay":
         return replay
-    return FallbackProvider([UKCarbonIntensityProvider(timeout_s=settings.http_timeout_s), replay])
+    return FallbackProvider([UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s), replay])
 
 
 def check_service(settings: Settings, provider: IntensityProvider | None = None) -> CheckService:

@@ -28,6 +28,7 @@ from greenai.local.server import EmbeddedAWS
 from greenai.local.stack import LocalStack, deploy
 from greenai.reporting.figures import savings, timing_saving_kg
 from greenai.services.submit import submit_job
+from greenai.settings import Settings
 
 REPLAY_START = "2023-03-15T08:00:00Z"  # a weekday morning peak on the GB grid
 REPLAY_HOURS = 24
@@ -50,7 +51,8 @@ class DemoResult:
 
 def _save_live_forecast(now: datetime, folder: Path) -> tuple[Path, str]:
     """Ask the real UK API; on success save its forecast as a replayable snapshot file."""
-    forecast = UKCarbonIntensityProvider(timeout_s=5, retries=1).forecast("GB", now)
+    settings = Settings.from_env()
+    forecast = UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=1).forecast("GB", now)
     path = folder / "live_fw48h_snapshot.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
