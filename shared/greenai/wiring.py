@@ -25,7 +25,7 @@ def grid_provider(settings: Settings) -> IntensityProvider:
     if settings.replay_snapshots_csv:
         from pathlib import Path
 
-        replay = ReplayProvider(Path(settings.replay_snapshots_csv), Path(settings.replay_actuals_csv),
+        replay = ReplayProvider.from_csv(Path(settings.replay_snapshots_csv), Path(settings.replay_actuals_csv),
                                 label="replay:saved-forecast", max_snapshot_age=timedelta(hours=48))
     else:
         replay = ReplayProvider.shipped(settings.replay_dataset)

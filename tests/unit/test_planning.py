@@ -26,11 +26,16 @@ def test_window_mean_is_time_weighted_across_slots():
         (100 * 15 + 200 * 30) / 45
     )
     assert window_mean(forecast.points, T0 + timedelta(hours=1), timedelta(hours=1)) is None  # beyond the horizon
+    for offset_min, minutes in ((0, 30), (15, 45), (20, 70), (45, 15), (0, 90)):
+        start = T0 + timedelta(minutes=offset_min)
+        assert forecast.index.mean(start, timedelta(minutes=minutes)) == pytest.approx(
+            window_mean(forecast.points, start, timedelta(minutes=minutes)))
+    assert forecast.index.mean(T0 + timedelta(hours=1), timedelta(hours=1)) is None
 
 
 def test_best_window_prefers_lowest_mean_and_earliest_on_ties():
     forecast = curve([300, 100, 100, 300, 100, 100])
-    start, mean = best_window(forecast.points, T0, T0 + timedelta(hours=2), timedelta(hours=1))
+    start, mean = best_window(forecast, T0, T0 + timedelta(hours=2), timedelta(hours=1))
     assert (start, mean) == (T0 + HALF_HOUR, 100)
 
 

@@ -1,14 +1,13 @@
 """Replayed grid data: real forecasts as they were issued and the actuals that followed, read from CSV files.
 
 At a simulated `now`, the forecast is the latest snapshot captured at or before `now` — what a scheduler would have
-known then — and actuals are only those of slots that started before `now`.
+known then — and actuals are only those of slots that ended by `now`.
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
-import io
 from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import cache
@@ -26,43 +25,67 @@ REPLAY_DATASETS = {
     ),
 }
 
+Snapshots = dict[datetime, list[tuple[datetime, float]]]
+
 
 def data_path(relative: str) -> Path:
     """A data file shipped inside the package (see greenai/data/README.md for sources and licences)."""
     return Path(str(resources.files("greenai") / "data" / relative))
 
 
+def read_snapshots(path: Path) -> Snapshots:
+    """`captured_utc, window_from_utc, forecast_gco2_per_kwh` rows, grouped by capture time."""
+    snapshots: Snapshots = defaultdict(list)
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"captured_utc", "window_from_utc", "forecast_gco2_per_kwh"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: forecast snapshots need the columns {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            try:
+                snapshots[parse_utc(row["captured_utc"])].append(
+                    (parse_utc(row["window_from_utc"]), float(row["forecast_gco2_per_kwh"]))
+                )
+            except ValueError as exc:
+                raise ValueError(f"{path}:{line}: {exc}") from None
+    return dict(snapshots)
+
+
+def read_actuals(path: Path) -> dict[datetime, float]:
+    """`window_from_utc, actual_gco2_per_kwh` rows; a missing file means no actuals (a saved live forecast)."""
+    actuals: dict[datetime, float] = {}
+    if not path.is_file():
+        return actuals
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            value = row.get("actual_gco2_per_kwh")
+            if value not in (None, ""):
+                actuals[parse_utc(row["window_from_utc"])] = float(value)
+    return actuals
+
+
 class ReplayProvider:
-    """Forecast snapshots and actuals from CSV, served as of a simulated `now` (national data for every GB region)."""
+    """Forecast snapshots and actuals served as of a simulated `now` (national data for every GB region)."""
 
     name = "replay"
 
-    def __init__(self, snapshots_csv: Path, actuals_csv: Path, label: str = "replay",
-                 max_snapshot_age: timedelta = timedelta(hours=6)) -> None:
+    def __init__(self, snapshots: Snapshots, actuals: dict[datetime, float], label: str = "replay",
+                 max_snapshot_age: timedelta = timedelta(hours=6), slot: timedelta = HALF_HOUR) -> None:
         self.label = label
         self.max_snapshot_age = max_snapshot_age
-        self._snapshots: dict[datetime, list[tuple[datetime, float]]] = defaultdict(list)
-        with open(snapshots_csv, newline="") as handle:
-            for row in csv.DictReader(handle):
-                self._snapshots[parse_utc(row["captured_utc"])].append(
-                    (parse_utc(row["window_from_utc"]), float(row["forecast_gco2_per_kwh"]))
-                )
-        self._captures = sorted(self._snapshots)
-        self._actuals: dict[datetime, float] = {}
-        with open(actuals_csv, newline="") if actuals_csv.is_file() else io.StringIO("") as handle:
-            for row in csv.DictReader(handle):
-                value = row.get("actual_gco2_per_kwh")
-                if value not in (None, ""):
-                    self._actuals[parse_utc(row["window_from_utc"])] = float(value)
+        self.slot = slot
+        self._snapshots = snapshots
+        self._captures = sorted(snapshots)
+        self._actuals = actuals
+
+    @classmethod
+    def from_csv(cls, snapshots_csv: Path, actuals_csv: Path, label: str = "replay",
+                 max_snapshot_age: timedelta = timedelta(hours=6)) -> ReplayProvider:
+        return cls(read_snapshots(snapshots_csv), read_actuals(actuals_csv), label, max_snapshot_age)
 
     @classmethod
     def shipped(cls, dataset: str = "gb-forecast-real-2023-03") -> ReplayProvider:
         return _shipped(dataset)
-
-    @property
-    def span(self) -> tuple[datetime, datetime]:
-        """The period over which both a forecast and actuals exist."""
-        return self._captures[0], max(self._actuals) + HALF_HOUR
 
     def forecast(self, region: str, now: datetime) -> Forecast:
         index = bisect.bisect_right(self._captures, now) - 1
@@ -73,10 +96,10 @@ class ReplayProvider:
             raise ProviderError(f"{self.label}: newest snapshot ({captured:%Y-%m-%dT%H:%MZ}) is too old at {now:%Y-%m-%dT%H:%MZ}")
         points = []
         for start, value in self._snapshots[captured]:
-            end = start + HALF_HOUR
+            end = start + self.slot
             if end <= now:
                 continue
-            actual = self._actuals.get(start) if start + HALF_HOUR <= now else None
+            actual = self._actuals.get(start) if end <= now else None
             points.append(IntensityPoint(start, end, value, actual))
         if not points:
             raise ProviderError(f"{self.label}: snapshot {captured:%Y-%m-%dT%H:%MZ} has no slot after now")
@@ -90,8 +113,8 @@ class ReplayProvider:
             actual = self._actuals.get(slot)
             if actual is None:
                 raise ProviderError(f"{self.label}: no actual for {slot:%Y-%m-%dT%H:%MZ}")
-            points.append(IntensityPoint(slot, slot + HALF_HOUR, actual, actual))
-            slot += HALF_HOUR
+            points.append(IntensityPoint(slot, slot + self.slot, actual, actual))
+            slot += self.slot
         return Forecast(region=region, provider=self.label, fetched_at=end, points=tuple(points))
 
 
@@ -100,4 +123,4 @@ def _shipped(dataset: str) -> ReplayProvider:
     if dataset not in REPLAY_DATASETS:
         raise ProviderError(f"unknown replay dataset {dataset!r} (known: {', '.join(REPLAY_DATASETS)})")
     snapshots, actuals = REPLAY_DATASETS[dataset]
-    return ReplayProvider(data_path(snapshots), data_path(actuals), label=f"replay:{dataset}")
+    return ReplayProvider.from_csv(data_path(snapshots), data_path(actuals), label=f"replay:{dataset}")

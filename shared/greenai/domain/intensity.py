@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from greenai.domain.timeutil import format_utc
 
@@ -43,6 +45,11 @@ class Forecast:
     def horizon_end(self) -> datetime | None:
         return self.points[-1].end if self.points else None
 
+    @cached_property
+    def index(self) -> WindowIndex:
+        """Prefix sums over the forecast, built once and shared by every job planned on it."""
+        return WindowIndex(self.points)
+
     def point_at(self, moment: datetime) -> IntensityPoint | None:
         """The slot containing `moment`, if the forecast covers it."""
         for point in self.points:
@@ -59,6 +66,51 @@ class Forecast:
                 record["actual"] = p.actual_gco2_kwh
             records.append(record)
         return records
+
+
+class WindowIndex:
+    """Time-weighted window means over contiguous slots in O(log n): cumulative integrals at slot boundaries."""
+
+    def __init__(self, points: Sequence[IntensityPoint], *, use_actual: bool = False) -> None:
+        self.points = points
+        self.use_actual = use_actual
+        self.bounds: list[float] = []
+        self.cumulative: list[float] = []
+        self.contiguous = all(a.end == b.start for a, b in zip(points, points[1:], strict=False))
+        if not points or not self.contiguous:
+            return
+        total = 0.0
+        self.bounds.append(points[0].start.timestamp())
+        self.cumulative.append(0.0)
+        for p in points:
+            value = p.best_gco2_kwh if use_actual else p.forecast_gco2_kwh
+            total += value * (p.end - p.start).total_seconds()
+            self.bounds.append(p.end.timestamp())
+            self.cumulative.append(total)
+
+    def _integral_to(self, t: float) -> float:
+        """∫ intensity dt from the first boundary to t (t within the covered span)."""
+        i = bisect.bisect_right(self.bounds, t) - 1
+        if i >= len(self.points):
+            return self.cumulative[-1]
+        p = self.points[i]
+        value = p.best_gco2_kwh if self.use_actual else p.forecast_gco2_kwh
+        return self.cumulative[i] + value * (t - self.bounds[i])
+
+    def mean(self, start: datetime, duration: timedelta) -> float | None:
+        if not self.contiguous:
+            return window_mean(self.points, start, duration, use_actual=self.use_actual)
+        if not self.bounds:
+            return None
+        a = start.timestamp()
+        seconds = duration.total_seconds()
+        if seconds <= 0:
+            point = next((p for p in self.points if p.start <= start < p.end), None)
+            return None if point is None else (point.best_gco2_kwh if self.use_actual else point.forecast_gco2_kwh)
+        b = a + seconds
+        if a < self.bounds[0] or b > self.bounds[-1] + 1.0:
+            return None
+        return (self._integral_to(min(b, self.bounds[-1])) - self._integral_to(a)) / seconds
 
 
 def window_mean(

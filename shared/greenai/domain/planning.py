@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from greenai.domain.intensity import Forecast, IntensityPoint, window_mean
+from greenai.domain.intensity import Forecast, IntensityPoint
 
 RUN, WAIT, FORCE = "run", "wait", "force"
 # A planned start this close to now counts as "now": the next check is at least this far away anyway.
@@ -36,12 +36,13 @@ def candidate_starts(now: datetime, latest_start: datetime, points: Sequence[Int
 
 
 def best_window(
-    points: Sequence[IntensityPoint], now: datetime, latest_start: datetime, duration: timedelta
+    forecast: Forecast, now: datetime, latest_start: datetime, duration: timedelta
 ) -> tuple[datetime, float] | None:
     """The start with the lowest mean forecast over the job's duration (ties to the earliest), or None if none is covered."""
     best: tuple[datetime, float] | None = None
-    for start in candidate_starts(now, latest_start, points):
-        mean = window_mean(points, start, duration)
+    index = forecast.index
+    for start in candidate_starts(now, latest_start, forecast.points):
+        mean = index.mean(start, duration)
         if mean is not None and (best is None or mean < best[1] - 1e-9):
             best = (start, mean)
     return best
@@ -63,7 +64,7 @@ def plan(
     points = forecast.points if forecast else ()
     now_point = forecast.point_at(now) if forecast else None
     intensity_now = now_point.best_gco2_kwh if now_point else None
-    run_now_mean = window_mean(points, now, duration) if points else None
+    run_now_mean = forecast.index.mean(now, duration) if forecast and points else None
 
     def decided(action: str, reason: str, start: datetime, mean: float | None) -> Plan:
         return Plan(action, reason, start, mean, run_now_mean, intensity_now)
@@ -83,11 +84,11 @@ def plan(
     if policy == "forecast-window" and previous_planned_start is not None:
         # Decided once at the first check; later checks only start it when its time has come.
         if now >= previous_planned_start - NOW_TOLERANCE:
-            return decided(RUN, "the window chosen at submission has started", now, window_mean(points, now, duration))
+            return decided(RUN, "the window chosen at submission has started", now, run_now_mean)
         return decided(WAIT, "keeping the window chosen at submission", previous_planned_start,
-                       window_mean(points, previous_planned_start, duration))
+                       forecast.index.mean(previous_planned_start, duration))
 
-    best = best_window(points, now, latest_start, duration)
+    best = best_window(forecast, now, latest_start, duration)
     if best is None:
         return decided(WAIT, "the forecast does not cover any window before the deadline: will run by the latest start",
                        latest_start, None)
