@@ -137,6 +137,61 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0 if written else 1
 
 
+SHIPPED_SERIES = {
+    "gb-2022": "gb-2022-hourly/gb_2022_hourly_electricitymaps_lca.csv",
+    "gb-2023-03": "gb-forecast-real-2023-03/gb_national_actual_2023-03-14_to_18.csv",
+}
+SHIPPED_FORECASTS = {"gb-2023-03": "gb-forecast-real-2023-03/gb_national_fw48h_snapshots_2023-03-14_to_18.csv"}
+
+
+def _data_file(value: str, shipped: dict[str, str], field: str) -> Path:
+    from greenai.adapters.grid_replay import data_path
+
+    if value in shipped:
+        return data_path(shipped[value])
+    path = Path(value)
+    if not path.is_file():
+        raise ValidationError(field, f"no such file {value!r} (or one of the shipped: {', '.join(shipped)})")
+    return path
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from greenai.adapters.grid_replay import ReplayProvider, read_snapshots
+    from greenai.backtest import report
+    from greenai.backtest.engine import POLICIES, Backtest
+    from greenai.backtest.forecasts import SyntheticForecasts
+    from greenai.backtest.inputs import read_series
+
+    try:
+        series = read_series(_data_file(args.intensity, SHIPPED_SERIES, "intensity"))
+        policies = POLICIES if args.policy == "all" else (args.policy,)
+        if args.policy != "all" and args.policy not in POLICIES:
+            raise ValidationError("policy", f"must be one of {', '.join(POLICIES)} or all, got {args.policy!r}")
+        if args.forecasts:
+            path = _data_file(args.forecasts, SHIPPED_FORECASTS, "forecasts")
+            provider: Any = ReplayProvider(read_snapshots(path), {}, label=f"real snapshots ({path.name})",
+                                           slot=series.step)
+            label = provider.label
+        else:
+            provider = SyntheticForecasts(series, seed=args.seed)
+            label = f"synthetic GB error model (seed {args.seed})"
+        scores = Backtest(series, args.job_hours, args.deadline_hours).run(policies, provider, label, args.threshold)
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError("input", str(exc)) from None
+    title = f"{Path(series.source).name}: {len(series)} steps of {series.step}"
+    if args.format == "json":
+        print(report.as_json(scores))
+    elif args.format == "csv":
+        print(report.as_csv(scores), end="")
+    else:
+        print(report.as_table(scores, title))
+    if args.plot:
+        report.plot(scores, Path(args.plot), f"{title}\n{args.job_hours:g} h jobs, deadline {args.deadline_hours:g} h; {label}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="greenai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--to", required=True, help="local folder")
     download.add_argument("--evidence", action="store_true", help="also the raw evidence JSON of every run")
     download.set_defaults(func=cmd_download)
+
+    backtest = sub.add_parser("backtest", help="score the planning policies against the oracle on intensity history")
+    backtest.add_argument("--intensity", required=True,
+                          help="CSV of actual intensity (time, gCO2/kWh), or a shipped series: gb-2022, gb-2023-03")
+    backtest.add_argument("--forecasts", default=None,
+                          help="CSV of forecast snapshots (captured_utc, window_from_utc, forecast_gco2_per_kwh) or "
+                               "gb-2023-03; without it a seeded synthetic forecast is used")
+    backtest.add_argument("--job-hours", type=float, required=True, help="job length L in hours (uninterrupted)")
+    backtest.add_argument("--deadline-hours", type=float, required=True, help="finish within D hours of arrival")
+    backtest.add_argument("--policy", default="all", help="run-now | threshold | forecast-window | replan | "
+                                                          "replan-debiased | oracle | all")
+    backtest.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    backtest.add_argument("--plot", default=None, help="write a bar chart to this PNG")
+    backtest.add_argument("--seed", type=int, default=2024, help="seed of the synthetic forecast errors")
+    backtest.add_argument("--threshold", type=float, default=150.0, help="threshold policy's gCO2/kWh")
+    backtest.set_defaults(func=cmd_backtest)
     return parser
 
 

@@ -7,14 +7,16 @@ Emissions are scored on actuals only, for a 1 kW job: kgCO2e = Σ intensity × s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from greenai.adapters.grid_uk import ProviderError
 from greenai.backtest.inputs import Series
+from greenai.domain.bias import LeadBiasLearner
+from greenai.domain.jobs import ValidationError
 from greenai.domain.planning import FORCE, RUN, plan
 from greenai.ports import IntensityProvider
 
-POLICIES = ("run-now", "threshold", "forecast-window", "replan", "oracle")
+POLICIES = ("run-now", "threshold", "forecast-window", "replan", "replan-debiased", "oracle")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class PolicyScore:
 class Backtest:
     def __init__(self, series: Series, job_hours: float, deadline_hours: float) -> None:
         if deadline_hours < job_hours:
-            raise ValueError(f"deadline_hours: {deadline_hours:g} h is shorter than the job ({job_hours:g} h)")
+            raise ValidationError("deadline_hours", f"{deadline_hours:g} h is shorter than the job ({job_hours:g} h)")
         self.series = series
         self.job_hours = job_hours
         self.deadline_hours = deadline_hours
@@ -75,15 +77,24 @@ class Backtest:
         pending: dict[int, object] = {}
         starts: dict[int, int] = {}
         forced = 0
+        learner = LeadBiasLearner() if policy == "replan-debiased" else None
+        index_of = {moment: i for i, moment in enumerate(times)}
+
+        def actual_at(moment: datetime) -> float | None:
+            i = index_of.get(moment)
+            return self.series.values[i] if i is not None else None
+
         for t in self.arrivals:
             pending[t] = None
             try:
                 forecast = provider.forecast("GB", times[t])
             except ProviderError:
                 forecast = None
+            if learner is not None and forecast is not None:
+                forecast = learner.correct(forecast, actual_at)
             now = times[t]
             for a in list(pending):
-                decided = plan(policy=policy, now=now, deadline=times[self.latest_start(a)] + duration,
+                decided = plan(policy="replan" if learner else policy, now=now, deadline=times[self.latest_start(a)] + duration,
                                duration=duration, forecast=forecast,
                                previous_planned_start=pending[a],  # type: ignore[arg-type]
                                threshold_gco2_kwh=threshold_gco2_kwh, check_interval=step)

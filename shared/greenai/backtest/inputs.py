@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from greenai.domain.jobs import ValidationError
 from greenai.domain.timeutil import parse_utc
 
 
@@ -25,7 +26,7 @@ class Series:
     def steps(self, hours: float, what: str) -> int:
         count = timedelta(hours=hours) / self.step
         if count < 1 or abs(count - round(count)) > 1e-9:
-            raise ValueError(f"{what}: {hours:g} h is not a whole number of the series' {self.step} steps")
+            raise ValidationError(what, f"{hours:g} h is not a whole number of the series' {self.step} steps")
         return int(round(count))
 
 
