@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAM_VENV ?= .venv-sam
 PY312 ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: install demo test lint validate build clean
+.PHONY: install demo test lint validate build bench clean
 
 $(STAMP): shared/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,8 @@ build: $(SAM_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam artifacts
+
+# Benchmarks (not tests): writes bench/results.json and bench/summary.md. BUILD=1 runs `sam build` first for sizes.
+bench: $(STAMP)
+	$(if $(BUILD),$(MAKE) build,)
+	$(BIN)/python bench/run.py

@@ -58,7 +58,13 @@ class Forecast:
         return None
 
     def as_records(self) -> list[dict[str, object]]:
-        """The forecast as DESIGN.md's decision log stores it: `[{from, to, forecast}]` (plus `actual` where known)."""
+        """The forecast as DESIGN.md's decision log stores it: `[{from, to, forecast}]` (plus `actual` where known).
+
+        Built once per forecast and shared by every decision made on it: treat it as read-only."""
+        return self._records
+
+    @cached_property
+    def _records(self) -> list[dict[str, object]]:
         records: list[dict[str, object]] = []
         for p in self.points:
             record: dict[str, object] = {"from": format_utc(p.start), "to": format_utc(p.end), "forecast": p.forecast_gco2_kwh}
