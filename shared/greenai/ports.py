@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -50,7 +50,10 @@ class EvidenceStore(Protocol):
 
 
 class DecisionLog(Protocol):
-    def put(self, decision: DecisionRecord) -> None: ...
+    def record(self, decisions: Sequence[DecisionRecord], forecast: Forecast | None) -> list[DecisionRecord]:
+        """Log one check's decisions for one region with the forecast they were made on; returns them as stored.
+        Recording the same decisions again changes nothing."""
+        ...
 
     def list_decisions(self) -> Iterator[DecisionRecord]: ...
 

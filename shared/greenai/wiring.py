@@ -38,7 +38,7 @@ def check_service(settings: Settings, provider: IntensityProvider | None = None)
     return CheckService(
         jobs=DynamoJobStore(settings.jobs_table),
         provider=provider or grid_provider(settings),
-        decisions=DynamoDecisionLog(settings.decisions_table),
+        decisions=DynamoDecisionLog(settings.decisions_table, S3ArtifactStore(settings.bucket)),
         dispatcher=LambdaTrainDispatcher(settings.train_function),
         wakeups=SchedulerWakeUps(settings.check_function_arn, settings.scheduler_role_arn, settings.scheduler_group),
         default_threshold_gco2_kwh=settings.threshold_gco2_kwh,
@@ -79,7 +79,7 @@ def train_service(settings: Settings, provider: IntensityProvider | None = None)
 def report_service(settings: Settings) -> ReportService:
     return ReportService(
         evidence=DynamoEvidenceStore(settings.evidence_table),
-        decisions=DynamoDecisionLog(settings.decisions_table),
+        decisions=DynamoDecisionLog(settings.decisions_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
     )
 

@@ -9,6 +9,7 @@ import pytest
 
 from greenai.adapters.aws import client
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
+from greenai.adapters.s3 import S3ArtifactStore
 from greenai.clock import SimulatedClock, SystemClock, use_clock
 from greenai.domain.jobs import JobState
 from greenai.domain.timeutil import parse_utc
@@ -77,7 +78,7 @@ def test_events_drive_submit_check_wakeup_train_report(embedded_stack, clock):
 
     report = invoke(out["ReportFunctionName"], load_event("report.json"))
     assert report["ok"] and report["runs"] == 1
-    assert len(list(DynamoDecisionLog(out["DecisionsTableName"]).list_decisions())) == report["decisions"]
+    assert len(list(DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])).list_decisions())) == report["decisions"]
 
 
 def test_bad_submit_event_is_refused_naming_the_field_and_writes_nothing(embedded_stack, clock):

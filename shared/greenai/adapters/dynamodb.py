@@ -6,18 +6,23 @@ floats need no Decimal juggling and the stored record is exactly the domain's.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from greenai.adapters.aws import client
+from greenai.adapters.s3 import S3ArtifactStore
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
+from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import Job, JobState
 from greenai.domain.timeutil import format_utc
 
 STATE_INDEX = "by-state"
+DECISIONS_PREFIX = "decisions/"
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -118,22 +123,52 @@ class DynamoEvidenceStore:
 
 
 class DynamoDecisionLog:
-    def __init__(self, table: str, ddb: Any | None = None) -> None:
+    """Decisions in DynamoDB (one item each, for the report and `status`) and, per check and region, one immutable
+    S3 object with the forecast and every decision made on it (the audit trail). Items point at their S3 object
+    instead of repeating a 96-point forecast in each of thousands of decisions."""
+
+    def __init__(self, table: str, archive: S3ArtifactStore, ddb: Any | None = None) -> None:
         self.table = table
+        self.archive = archive
         self.ddb = ddb or client("dynamodb")
+        self._forecasts: dict[str, list[dict[str, Any]]] = {}
 
-    def put(self, decision: DecisionRecord) -> None:
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item={"decision_id": {"S": decision.decision_id}, "job_id": {"S": decision.job_id},
-                      "at_utc": {"S": decision.at_utc}, "doc": {"S": json.dumps(decision.to_dict())}},
-                ConditionExpression="attribute_not_exists(decision_id)",
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):  # the same decision delivered twice is recorded once
-                raise
+    @staticmethod
+    def archive_key(decisions: Sequence[DecisionRecord]) -> str:
+        first = decisions[0]
+        digest = hashlib.sha256("|".join(sorted(d.decision_id for d in decisions)).encode()).hexdigest()[:12]
+        day, moment = first.at_utc[:10], first.at_utc.replace(":", "").replace("-", "")
+        return f"{DECISIONS_PREFIX}{day}/{moment}-{first.region}-{digest}.json"
 
-    def list_decisions(self) -> Iterator[DecisionRecord]:
+    def record(self, decisions: Sequence[DecisionRecord], forecast: Forecast | None) -> list[DecisionRecord]:
+        if not decisions:
+            return []
+        key = self.archive_key(decisions)
+        stored = [replace(d, forecast_key=key) for d in decisions]
+        self.archive.put_json_once(key, {
+            "at_utc": decisions[0].at_utc,
+            "region": decisions[0].region,
+            "provider": decisions[0].provider,
+            "forecast": forecast.as_records() if forecast else [],
+            "forecast_notes": list(forecast.notes) if forecast else [],
+            "decisions": [{**d.to_dict(), "forecast": None, "forecast_key": key} for d in stored],
+        })
+        items = [{"PutRequest": {"Item": {
+            "decision_id": {"S": d.decision_id}, "job_id": {"S": d.job_id}, "at_utc": {"S": d.at_utc},
+            "doc": {"S": json.dumps({**d.to_dict(), "forecast": None})}}}} for d in stored]
+        for start in range(0, len(items), 25):  # BatchWriteItem takes 25; same keys, same content: replays are no-ops
+            pending: dict[str, Any] = {self.table: items[start:start + 25]}
+            while pending:
+                pending = self.ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return stored
+
+    def _forecast(self, key: str) -> list[dict[str, Any]]:
+        if key not in self._forecasts:
+            self._forecasts[key] = json.loads(self.archive.get_bytes(key))["forecast"] if key else []
+        return self._forecasts[key]
+
+    def list_decisions(self, with_forecasts: bool = True) -> Iterator[DecisionRecord]:
         for item in _paginate(self.ddb, "scan", TableName=self.table):
-            yield DecisionRecord.from_dict(json.loads(item["doc"]["S"]))
+            data = json.loads(item["doc"]["S"])
+            forecast = self._forecast(data.get("forecast_key", "")) if with_forecasts else []
+            yield DecisionRecord.from_dict({**data, "forecast": forecast})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
+from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import Job, JobState
 
 
@@ -57,8 +58,10 @@ class MemoryDecisionLog:
     def __init__(self) -> None:
         self.decisions: dict[str, DecisionRecord] = {}
 
-    def put(self, decision: DecisionRecord) -> None:
-        self.decisions.setdefault(decision.decision_id, decision)
+    def record(self, decisions: Sequence[DecisionRecord], forecast: Forecast | None) -> list[DecisionRecord]:
+        for decision in decisions:
+            self.decisions.setdefault(decision.decision_id, decision)
+        return list(decisions)
 
     def list_decisions(self) -> Iterator[DecisionRecord]:
         return iter(list(self.decisions.values()))

@@ -84,6 +84,7 @@ class DecisionRecord:
     deadline_utc: str
     forecast: list[dict[str, Any]]
     policy: str = "replan"
+    forecast_key: str = ""  # where the audit trail in S3 keeps the forecast (shared by the check's decisions)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,6 +19,7 @@ from pathlib import Path
 from greenai.adapters.aws import client
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.grid_uk import ProviderError, UKCarbonIntensityProvider
+from greenai.adapters.s3 import S3ArtifactStore
 from greenai.clock import SimulatedClock, SystemClock, use_clock
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
 from greenai.domain.jobs import JobState
@@ -143,7 +144,7 @@ def _simulate(stack: LocalStack, aws: EmbeddedAWS, clock: SimulatedClock, start:
             break
         now = following
 
-    decisions = sorted(DynamoDecisionLog(outputs["DecisionsTableName"]).list_decisions(), key=lambda d: d.at_utc)
+    decisions = sorted(DynamoDecisionLog(outputs["DecisionsTableName"], S3ArtifactStore(outputs["BucketName"])).list_decisions(), key=lambda d: d.at_utc)
     _narrate_decisions(decisions, say)
     report = client("lambda").invoke(FunctionName=outputs["ReportFunctionName"], InvocationType="RequestResponse",
                                      Payload=json.dumps({"reason": "demo"}).encode())

@@ -68,8 +68,13 @@ class CheckService:
             by_region[job.region].append(job)
         for region, jobs in sorted(by_region.items()):
             forecast = self._forecast(region, now, summary)
-            for job in sorted(jobs, key=lambda j: (j.deadline, j.job_id)):
-                self._plan_one(job, now, forecast, summary)
+            # Decide for every job, log the decisions with their forecast, then act: nothing is dispatched unlogged.
+            ordered = sorted(jobs, key=lambda j: (j.deadline, j.job_id))
+            plans = [self._plan(job, now, forecast, summary) for job in ordered]
+            stored = self.decisions.record([record for _, record in plans], forecast)
+            summary.decisions.extend(stored)
+            for job, (decided, _), record in zip(ordered, plans, stored, strict=True):
+                self._act(job, now, decided, record, summary)
         return summary
 
     def _forecast(self, region: str, now: datetime, summary: CheckSummary) -> Forecast | None:
@@ -81,7 +86,8 @@ class CheckService:
         summary.providers[region] = forecast.provider
         return forecast
 
-    def _plan_one(self, job: Job, now: datetime, forecast: Forecast | None, summary: CheckSummary) -> None:
+    def _plan(self, job: Job, now: datetime, forecast: Forecast | None,
+              summary: CheckSummary) -> tuple[Plan, DecisionRecord]:
         decided = plan(
             policy=job.policy,
             now=now,
@@ -94,9 +100,9 @@ class CheckService:
         reason = decided.reason
         if forecast is None:
             reason += f" ({summary.forecast_failures.get(job.region, 'no source')})"
-        record = self._record(job, now, forecast, decided, reason)
-        self.decisions.put(record)
-        summary.decisions.append(record)
+        return decided, self._record(job, now, forecast, decided, reason)
+
+    def _act(self, job: Job, now: datetime, decided: Plan, record: DecisionRecord, summary: CheckSummary) -> None:
         # The counterfactual is fixed by the first decision made on a forecast (submission time or just after).
         run_now = job.run_now_intensity_gco2_kwh
         if run_now is None:
@@ -104,7 +110,7 @@ class CheckService:
         if decided.action in (RUN, FORCE):
             self._dispatch(job, now, record, run_now, summary)
         elif decided.action == WAIT:
-            self._schedule(job, now, decided, record, run_now, summary)
+            self._schedule(job, now, decided, run_now, summary)
 
     def _dispatch(self, job: Job, now: datetime, record: DecisionRecord, run_now: float | None,
                   summary: CheckSummary) -> None:
@@ -122,20 +128,19 @@ class CheckService:
         self.wakeups.cancel(dispatched)
         summary.dispatched.append(job.job_id)
 
-    def _schedule(self, job: Job, now: datetime, decided: Plan, record: DecisionRecord, run_now: float | None,
-                  summary: CheckSummary) -> None:
-        unchanged = (job.state == JobState.SCHEDULED and job.planned_start == decided.planned_start
-                     and job.run_now_intensity_gco2_kwh == run_now)
-        if not unchanged:
-            scheduled = job.moved_to(JobState.SCHEDULED, now, "check", f"wait until {format_utc(decided.planned_start)}: "
-                                     f"{decided.reason}", planned_start=decided.planned_start,
-                                     run_now_intensity_gco2_kwh=run_now)
-            if not self.jobs.transition(job, PLANNABLE_STATES, scheduled):
-                summary.skipped.append(job.job_id)
-                return
-            job = scheduled
-        self.wakeups.schedule(job, decided.planned_start)
+    def _schedule(self, job: Job, now: datetime, decided: Plan, run_now: float | None, summary: CheckSummary) -> None:
         summary.scheduled[job.job_id] = decided.planned_start
+        if (job.state == JobState.SCHEDULED and job.planned_start == decided.planned_start
+                and job.run_now_intensity_gco2_kwh == run_now):
+            return  # the plan stands: its wake-up is already set
+        # Wake-up first: if the transition then loses a race, a spare check at that time is harmless.
+        self.wakeups.schedule(job, decided.planned_start)
+        scheduled = job.moved_to(JobState.SCHEDULED, now, "check", f"wait until {format_utc(decided.planned_start)}: "
+                                 f"{decided.reason}", planned_start=decided.planned_start,
+                                 run_now_intensity_gco2_kwh=run_now)
+        if not self.jobs.transition(job, PLANNABLE_STATES, scheduled):
+            summary.skipped.append(job.job_id)
+            del summary.scheduled[job.job_id]
 
     @staticmethod
     def _record(job: Job, now: datetime, forecast: Forecast | None, decided: Plan, reason: str) -> DecisionRecord:
