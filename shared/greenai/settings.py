@@ -27,6 +27,8 @@ class Settings:
     architecture: str
     http_timeout_s: float
     uk_api_url: str
+    electricitymaps_token_ref: str  # ssm:/name or secretsmanager:name — a reference, never the token
+    watttime_credentials_ref: str  # a JSON {"username", "password"} secret, by reference
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,4 +53,6 @@ class Settings:
             architecture=env.get("GREENAI_ARCHITECTURE", "x86_64"),
             http_timeout_s=float(env.get("GREENAI_HTTP_TIMEOUT_S", "5")),
             uk_api_url=env.get("GREENAI_UK_API_URL", "https://api.carbonintensity.org.uk"),
+            electricitymaps_token_ref=env.get("GREENAI_ELECTRICITYMAPS_TOKEN_REF", ""),
+            watttime_credentials_ref=env.get("GREENAI_WATTTIME_CREDENTIALS_REF", ""),
         )

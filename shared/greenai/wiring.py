@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from greenai.adapters.dispatch import LambdaTrainDispatcher, SchedulerWakeUps
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
-from greenai.adapters.grid_chain import FallbackProvider
+from greenai.adapters.grid_chain import CachingProvider, FallbackProvider, LastGoodForecastCache, RegionRouter
+from greenai.adapters.grid_electricitymaps import ElectricityMapsProvider
 from greenai.adapters.grid_replay import ReplayProvider
 from greenai.adapters.grid_uk import UKCarbonIntensityProvider
+from greenai.adapters.grid_watttime import WattTimeProvider
 from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.secrets import read_json_secret, read_secret
 from greenai.domain.footprint import LambdaShape
 from greenai.domain.jobs import Job, ValidationError
 from greenai.ports import IntensityProvider
@@ -21,17 +25,30 @@ from greenai.training.datasets import Dataset, load_builtin, read_csv_bytes
 
 
 def grid_provider(settings: Settings) -> IntensityProvider:
-    """`uk`: the live API first, the shipped replay as the fallback; `replay`: the replay alone."""
+    """GB: the live UK API, then the shipped replay; other zones: Electricity Maps, `watttime:` regions: WattTime
+    (each only where its credentials are configured). Every good forecast is kept as the region's fallback."""
     if settings.replay_snapshots_csv:
-        from pathlib import Path
-
         replay = ReplayProvider.from_csv(Path(settings.replay_snapshots_csv), Path(settings.replay_actuals_csv),
-                                label="replay:saved-forecast", max_snapshot_age=timedelta(hours=48))
+                                         label="replay:saved-forecast", max_snapshot_age=timedelta(hours=48))
     else:
         replay = ReplayProvider.shipped(settings.replay_dataset)
     if settings.grid_source == "replay":
         return replay
-    return FallbackProvider([UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s), replay])
+    gb = FallbackProvider([UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s), replay])
+    zones = watttime = None
+    if settings.electricitymaps_token_ref:
+        reference = settings.electricitymaps_token_ref
+        zones = ElectricityMapsProvider(lambda: read_secret(reference), timeout_s=settings.http_timeout_s)
+    if settings.watttime_credentials_ref:
+        reference_wt = settings.watttime_credentials_ref
+
+        def credentials() -> tuple[str, str]:
+            secret = read_json_secret(reference_wt, "username", "password")
+            return str(secret["username"]), str(secret["password"])
+
+        watttime = WattTimeProvider(credentials, timeout_s=settings.http_timeout_s)
+    router = RegionRouter(gb, zones, watttime)
+    return CachingProvider(router, LastGoodForecastCache(S3ArtifactStore(settings.bucket)))
 
 
 def check_service(settings: Settings, provider: IntensityProvider | None = None) -> CheckService:

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from greenai.adapters.grid_uk import ProviderError
+from greenai.adapters.http_json import ProviderError
 from greenai.domain.intensity import Forecast, IntensityPoint
 from greenai.domain.timeutil import HALF_HOUR, parse_utc
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 
+from greenai.adapters.http_json import JsonHttp, ProviderError
 from greenai.domain.intensity import Forecast, IntensityPoint
 from greenai.domain.timeutil import floor_half_hour, parse_utc
 
 UK_API_BASE = "https://api.carbonintensity.org.uk"
-_RETRYABLE = {429, 500, 502, 503, 504}
 
-
-class ProviderError(RuntimeError):
-    """A grid source failed or answered something unusable; the caller falls back to the next source."""
+__all__ = ["ProviderError", "UKCarbonIntensityProvider", "parse_intensity_payload"]
 
 
 def _api_time(moment: datetime) -> str:
@@ -74,33 +71,10 @@ class UKCarbonIntensityProvider:
 
     def __init__(self, base_url: str = UK_API_BASE, timeout_s: float = 5.0, retries: int = 2,
                  backoff_s: float = 0.5, session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout_s = timeout_s
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.session = session or requests.Session()
+        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s, session)
 
     def _get(self, path: str) -> Any:
-        url = f"{self.base_url}{path}"
-        last_error = "no attempt"
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.session.get(url, timeout=self.timeout_s, headers={"Accept": "application/json"})
-            except requests.RequestException as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code in _RETRYABLE:
-                    last_error = f"HTTP {response.status_code}"
-                elif response.status_code != 200:
-                    raise ProviderError(f"{self.name}: HTTP {response.status_code} for {path}")
-                else:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise ProviderError(f"{self.name}: response to {path} is not JSON") from None
-            if attempt < self.retries:
-                time.sleep(self.backoff_s * (2**attempt))
-        raise ProviderError(f"{self.name}: {path} failed after {self.retries + 1} attempts ({last_error})")
+        return self.http.get(path)
 
     def _region_path(self, region: str) -> str:
         if region == "GB":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from greenai.adapters.grid_uk import ProviderError
+from greenai.adapters.http_json import ProviderError
 from greenai.backtest.inputs import Series
 from greenai.domain.bias import LeadBiasLearner
 from greenai.domain.jobs import ValidationError

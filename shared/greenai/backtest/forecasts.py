@@ -13,7 +13,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from greenai.adapters.grid_uk import ProviderError
+from greenai.adapters.http_json import ProviderError
 from greenai.backtest.inputs import Series
 from greenai.domain.intensity import Forecast, IntensityPoint
 

@@ -18,6 +18,7 @@ MODES = ("baseline", "optimized")
 POLICIES = ("replan", "forecast-window", "threshold")
 _ZONE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,10})*$")
 _OUTWARD_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+_WATTTIME_REGION = re.compile(r"^[A-Z0-9][A-Z0-9_]{1,40}$")
 
 
 class JobState(StrEnum):
@@ -128,9 +129,15 @@ class Job:
 
 
 def normalise_region(raw: Any) -> str:
-    """GB, a GB outward postcode ('RG10'), a GB region id ('1'..'17') or another provider's zone ('DE', 'US-CAL-CISO')."""
+    """GB, a GB outward postcode ('RG10'), a GB region id ('1'..'17'), an Electricity Maps zone ('DE',
+    'US-CAL-CISO') or a WattTime region ('watttime:CAISO_NORTH')."""
     if raw is None or str(raw).strip() == "":
         raise ValidationError("region", "is required (GB, a GB outward postcode such as RG10, a region id 1-17, or a zone)")
+    if str(raw).strip().lower().startswith("watttime:"):
+        native = str(raw).strip().split(":", 1)[1].upper()
+        if not _WATTTIME_REGION.match(native):
+            raise ValidationError("region", f"not a WattTime region id: {native!r}")
+        return f"watttime:{native}"
     text = str(raw).strip().upper()
     if text.isdigit():
         if 1 <= int(text) <= 17:

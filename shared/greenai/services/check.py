@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from greenai.adapters.grid_uk import ProviderError
+from greenai.adapters.http_json import ProviderError
 from greenai.domain.evidence import DecisionRecord
 from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import PLANNABLE_STATES, Job, JobState

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from greenai.adapters.grid_uk import ProviderError
+from greenai.adapters.http_json import ProviderError
 from greenai.domain.evidence import EvidenceRecord
 from greenai.domain.footprint import (
     LambdaShape,
