@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +12,7 @@ from greenai.adapters.grid_replay import ReplayProvider
 from greenai.adapters.grid_uk import ProviderError, UKCarbonIntensityProvider, parse_intensity_payload
 from greenai.domain.timeutil import parse_utc
 from tests.conftest import load_fixture
+from tests.fakes import ScriptedServer, scripted_server
 
 NOW = parse_utc("2023-03-15T08:05Z")
 
@@ -48,36 +47,10 @@ def test_bad_payloads_are_refused_with_a_reason(name, words):
         parse_intensity_payload(load_fixture(name), source="uk")
 
 
-class _Behaviour:
-    def __init__(self) -> None:
-        self.answers: list[tuple[int, bytes]] = []
-        self.paths: list[str] = []
-
-
 @pytest.fixture
-def fake_api() -> Iterator[tuple[str, _Behaviour]]:
-    behaviour = _Behaviour()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            behaviour.paths.append(self.path)
-            status, body = behaviour.answers.pop(0) if behaviour.answers else (500, b"{}")
-            if status == 0:  # hang past the client's timeout
-                threading.Event().wait(1.0)
-                status, body = 200, b"{}"
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", behaviour
-    server.shutdown()
+def fake_api() -> Iterator[tuple[str, ScriptedServer]]:
+    with scripted_server() as server:
+        yield server.url, server
 
 
 def _good() -> bytes:
@@ -89,7 +62,7 @@ def test_retries_429_and_500_with_backoff_then_succeeds(fake_api):
     behaviour.answers = [(429, b"{}"), (500, b"{}"), (200, _good())]
     forecast = UKCarbonIntensityProvider(url, timeout_s=2, retries=2, backoff_s=0.01).forecast("GB", NOW)
     assert len(forecast.points) == 96
-    assert behaviour.paths == ["/intensity/2023-03-15T08:00Z/fw48h"] * 3
+    assert [path for path, _ in behaviour.requests] == ["/intensity/2023-03-15T08:00Z/fw48h"] * 3
 
 
 def test_regional_paths_for_postcode_and_region_id(fake_api):
@@ -99,7 +72,7 @@ def test_regional_paths_for_postcode_and_region_id(fake_api):
     provider = UKCarbonIntensityProvider(url, retries=0)
     provider.forecast("RG10", NOW)
     provider.forecast("12", NOW)
-    assert behaviour.paths == ["/regional/intensity/2023-03-15T08:00Z/fw48h/postcode/RG10",
+    assert [path for path, _ in behaviour.requests] == ["/regional/intensity/2023-03-15T08:00Z/fw48h/postcode/RG10",
                                "/regional/intensity/2023-03-15T08:00Z/fw48h/regionid/12"]
 
 
