@@ -86,6 +86,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
                                "region": args.region}
     if args.policy:
         request["policy"] = args.policy
+    if args.test_dataset:
+        request["test_dataset"] = args.test_dataset
     if args.job_id:
         request["job_id"] = args.job_id
     from greenai.domain.jobs import new_job
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--deadline", required=True, help="ISO-8601 UTC time by which the job must have finished")
     submit.add_argument("--region", default="GB", help="GB, an outward postcode (RG10), a region id 1-17, or a zone")
     submit.add_argument("--policy", default=None, help="replan | forecast-window | threshold")
+    submit.add_argument("--test-dataset", default=None, help="predict mode: s3://bucket/test.csv to predict for")
     submit.add_argument("--job-id", default=None, help="your own id (a repeated submit with it is a no-op)")
     submit.set_defaults(func=cmd_submit)
 

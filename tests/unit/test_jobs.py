@@ -35,6 +35,8 @@ def test_a_good_request_becomes_a_pending_job_with_its_history():
         ({"region": "42"}, "region", "1 to 17"),
         ({"target": ""}, "target", "required"),
         ({"policy": "yolo"}, "policy", "replan"),
+        ({"test_dataset": "test.csv"}, "test_dataset", "s3://bucket/key.csv"),
+        ({"region": "watttime:caiso north"}, "region", "WattTime region"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(change, field, words):
@@ -44,13 +46,15 @@ def test_bad_input_is_refused_naming_the_field(change, field, words):
     assert words in caught.value.message
 
 
-@pytest.mark.parametrize(("raw", "normalised"), [("gb", "GB"), ("rg10", "RG10"), ("07", "7"), ("DE", "DE")])
+@pytest.mark.parametrize(("raw", "normalised"), [("gb", "GB"), ("rg10", "RG10"), ("07", "7"), ("DE", "DE"),
+                                                 ("us-cal-ciso", "US-CAL-CISO"),
+                                                 ("watttime:caiso_north", "watttime:CAISO_NORTH")])
 def test_regions_are_normalised(raw, normalised):
     assert new_job({**GOOD, "region": raw}, now=NOW).region == normalised
 
 
 def test_job_round_trips_through_its_stored_form():
-    job = new_job(GOOD, now=NOW, job_id="job-1")
+    job = new_job({**GOOD, "test_dataset": "s3://b/test.csv"}, now=NOW, job_id="job-1")
     from greenai.domain.jobs import Job
 
     assert Job.from_dict(job.to_dict()) == job

@@ -77,6 +77,7 @@ class Job:
     planned_start: datetime | None = None
     run_now_intensity_gco2_kwh: float | None = None
     history: tuple[Transition, ...] = field(default=())
+    test_dataset: str | None = None  # predict mode: an s3:// CSV to predict for, written back as a submission CSV
 
     @property
     def duration(self) -> timedelta:
@@ -105,6 +106,7 @@ class Job:
             "planned_start_utc": format_utc(self.planned_start) if self.planned_start else None,
             "run_now_intensity_gco2_kwh": self.run_now_intensity_gco2_kwh,
             "history": [t.to_dict() for t in self.history],
+            "test_dataset": self.test_dataset,
         }
 
     @classmethod
@@ -125,6 +127,7 @@ class Job:
             planned_start=parse_utc(planned) if planned else None,
             run_now_intensity_gco2_kwh=float(run_now) if run_now is not None else None,
             history=tuple(Transition.from_dict(t) for t in data.get("history", [])),
+            test_dataset=data.get("test_dataset"),
         )
 
 
@@ -162,8 +165,11 @@ def new_job(
         raise ValidationError(
             "dataset", f"unsupported dataset {dataset!r}: use s3://bucket/key.csv or one of {', '.join(BUILTIN_DATASETS)}"
         )
-    if dataset.startswith("s3://") and (not dataset[5:].partition("/")[2] or not dataset.lower().endswith(".csv")):
-        raise ValidationError("dataset", f"an S3 dataset must be s3://bucket/key.csv, got {dataset!r}")
+    if dataset.startswith("s3://"):
+        _check_s3_csv(dataset, "dataset")
+    test_dataset = str(request.get("test_dataset") or "").strip() or None
+    if test_dataset is not None:
+        _check_s3_csv(test_dataset, "test_dataset")
 
     target = str(request.get("target") or "").strip()
     if not target:
@@ -216,5 +222,12 @@ def new_job(
         region=region,
         submitted_at=now,
         policy=policy,
+        test_dataset=test_dataset,
     )
     return job.moved_to(JobState.PENDING, now, "submit", "submitted")
+
+
+def _check_s3_csv(uri: str, field: str) -> None:
+    bucket, _, key = uri[5:].partition("/") if uri.startswith("s3://") else ("", "", "")
+    if not bucket or not key or not key.lower().endswith(".csv"):
+        raise ValidationError(field, f"must be s3://bucket/key.csv, got {uri!r}")

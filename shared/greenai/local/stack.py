@@ -11,9 +11,12 @@ Gaps in moto, and how they are covered:
 
 from __future__ import annotations
 
+import copy
 import io
 import json
+import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,30 +86,52 @@ def _scheduled_events(template: dict[str, Any], parameters: dict[str, str]) -> l
     return found
 
 
+class _OfflinePolicies:
+    """The AWS managed policies SAM attaches, by ARN, so a template translates without asking IAM."""
+
+    def load(self) -> dict[str, str]:
+        base = "arn:aws:iam::aws:policy/"
+        return {"AWSLambdaBasicExecutionRole": base + "service-role/AWSLambdaBasicExecutionRole",
+                "AWSXrayWriteOnlyAccess": base + "AWSXrayWriteOnlyAccess",
+                "AWSXRayDaemonWriteAccess": base + "AWSXRayDaemonWriteAccess"}
+
+
+def translate(template: dict[str, Any], parameters: dict[str, str],
+              upload: Callable[[str, Path], str] | None = None, root: Path | None = None) -> dict[str, Any]:
+    """SAM → CloudFormation, offline. Local CodeUri/ContentUri folders become s3:// URIs: uploaded where `upload`
+    is given (the embedded AWS), placeholders otherwise (for tests that read the translated template)."""
+    from samtranslator.translator.transform import transform
+
+    root = root or project_root()
+    template = copy.deepcopy(template)
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+                folder = (root / properties[key]).resolve()
+                properties[key] = upload(logical_id, folder) if upload else f"s3://offline-placeholder/{logical_id}.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", region_name())
+    return transform(template, parameters, _OfflinePolicies())  # type: ignore[no-any-return]
+
+
 def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters: dict[str, str] | None = None,
            root: Path | None = None) -> LocalStack:
     """Translate, upload code, create the stack, register every function with the runtime; returns Outputs."""
-    from samtranslator.public.translator import ManagedPolicyLoader
-    from samtranslator.translator.transform import transform
-
     root = root or project_root()
     parameters = parameters or {}
     template = load_template(root / "template.yaml")
     s3 = client("s3")
     s3.create_bucket(Bucket=DEPLOY_BUCKET, CreateBucketConfiguration={"LocationConstraint": region_name()})
     code_dirs: dict[str, Path] = {}
-    for logical_id, resource in template["Resources"].items():
-        properties = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
-                folder = (root / properties[key]).resolve()
-                object_key = f"{stack_name}/{logical_id}.zip"
-                s3.put_object(Bucket=DEPLOY_BUCKET, Key=object_key, Body=_zip_folder(folder))
-                properties[key] = f"s3://{DEPLOY_BUCKET}/{object_key}"
-                code_dirs[logical_id] = folder
-    scheduled_events = _scheduled_events(template, parameters)
 
-    translated = transform(template, parameters, ManagedPolicyLoader(client("iam")))
+    def upload(logical_id: str, folder: Path) -> str:
+        object_key = f"{stack_name}/{logical_id}.zip"
+        s3.put_object(Bucket=DEPLOY_BUCKET, Key=object_key, Body=_zip_folder(folder))
+        code_dirs[logical_id] = folder
+        return f"s3://{DEPLOY_BUCKET}/{object_key}"
+
+    translated = translate(template, parameters, upload, root)
+    scheduled_events = _scheduled_events(template, parameters)
     cloudformation = client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,

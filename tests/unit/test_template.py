@@ -1,0 +1,73 @@
+"""template.yaml, translated offline exactly as the embedded AWS deploys it: the properties code and users rely on."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pytest
+
+from greenai.adapters.dynamodb import STATE_INDEX
+from greenai.local.stack import load_template, project_root, translate
+
+
+@cache
+def translated(**parameters: str) -> dict:
+    return translate(load_template(project_root() / "template.yaml"), dict(parameters))
+
+
+def resources_of(template: dict, kind: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_functions_run_python312_with_thin_handlers_and_powertools_settings():
+    functions = resources_of(translated(), "AWS::Lambda::Function")
+    assert set(functions) == {"CheckFunction", "TrainFunction", "ReportFunction"}
+    for function in functions.values():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.12"
+        assert properties["Handler"] == "app.lambda_handler"
+        variables = properties["Environment"]["Variables"]
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "greenai"
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert functions["TrainFunction"]["Properties"]["Timeout"] == 900
+
+
+def test_check_runs_every_30_minutes_through_eventbridge_scheduler_with_its_role():
+    schedules = resources_of(translated(), "AWS::Scheduler::Schedule")
+    check = next(s for s in schedules.values() if "CheckFunction" in json.dumps(s["Properties"]["Target"]))
+    assert check["Properties"]["ScheduleExpression"] == {"Ref": "CheckSchedule"}
+    assert translated()["Parameters"]["CheckSchedule"]["Default"] == "rate(30 minutes)"
+    role = translated()["Resources"]["SchedulerRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+
+
+def test_jobs_table_has_the_state_index_the_job_store_queries():
+    table = translated()["Resources"]["JobsTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
+    index = table["GlobalSecondaryIndexes"][0]
+    assert index["IndexName"] == STATE_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["state", "job_id"]
+
+
+def test_outputs_name_everything_the_cli_looks_up():
+    outputs = translated()["Outputs"]
+    for key in ("BucketName", "JobsTableName", "EvidenceTableName", "DecisionsTableName", "CheckFunctionName",
+                "CheckFunctionArn", "TrainFunctionName", "ReportFunctionName", "SchedulerRoleArn"):
+        assert key in outputs
+
+
+@pytest.mark.parametrize("function", ["CheckFunction", "TrainFunction"])
+def test_provider_credentials_are_references_read_at_run_time_never_values(function):
+    template = translated(ElectricityMapsTokenParameter="greenai/em-token", WattTimeSecretName="greenai/watttime")
+    variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    assert variables["GREENAI_ELECTRICITYMAPS_TOKEN_REF"]["Fn::If"][1] == {"Fn::Sub": "ssm:/${ElectricityMapsTokenParameter}"}
+    policies = json.dumps(template["Resources"][f"{function}Role"]["Properties"]["Policies"])
+    assert "ssm:GetParameter" in policies and "secretsmanager:GetSecretValue" in policies
+    assert "HasElectricityMaps" in policies and "HasWattTime" in policies  # only when configured
+
+
+def test_the_bucket_blocks_public_access_and_encrypts():
+    bucket = translated()["Resources"]["EvidenceBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
