@@ -71,3 +71,14 @@ def test_the_bucket_blocks_public_access_and_encrypts():
     bucket = translated()["Resources"]["EvidenceBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+
+
+def test_conditions_resolve_for_the_embedded_aws_as_cloudformation_would():
+    from greenai.local.stack import resolve_conditions
+
+    without = resolve_conditions(translated(), {})
+    policies = json.dumps(without["Resources"]["CheckFunctionRole"]["Properties"]["Policies"])
+    assert "secretsmanager" not in policies and "AWS::NoValue" not in policies and "null" not in policies
+    parameters = {"WattTimeSecretName": "greenai/watttime"}
+    with_wt = resolve_conditions(translated(**parameters), parameters)
+    assert "secretsmanager:GetSecretValue" in json.dumps(with_wt["Resources"]["CheckFunctionRole"]["Properties"])

@@ -3,6 +3,7 @@
 Gaps in moto, and how they are covered:
 - moto cannot read a SAM template: aws-sam-translator turns it into plain CloudFormation first, with each local
   CodeUri/ContentUri zipped and uploaded to a deployment bucket (what `sam deploy` does with S3).
+- moto keeps `AWS::NoValue` as a null in lists (conditional IAM policies) and fails: conditions are resolved first.
 - moto's CloudFormation skips AWS::Scheduler::Schedule (the ScheduleV2 events): the template's schedule expressions
   are returned here, and the local clock loop (greenai.local.clockwork) fires those functions on that cadence.
 - moto's Lambda cannot run code without Docker: each function is registered with the in-process runtime, with the
@@ -114,6 +115,52 @@ def translate(template: dict[str, Any], parameters: dict[str, str],
     return transform(template, parameters, _OfflinePolicies())  # type: ignore[no-any-return]
 
 
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolve_conditions(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """Evaluate `Fn::If` on the template's own Conditions and drop `AWS::NoValue`.
+
+    moto's CloudFormation keeps `AWS::NoValue` as a null inside lists (an IAM role's Policies, say) and fails on it;
+    AWS drops it. Conditions here compare parameters (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`), which is all
+    the template uses.
+    """
+    values = {name: parameters.get(name, spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+
+    def evaluate(expression: Any) -> Any:
+        if isinstance(expression, dict) and len(expression) == 1:
+            (key, argument), = expression.items()
+            if key == "Ref" and argument in values:
+                return values[argument]
+            if key == "Fn::Equals":
+                return str(evaluate(argument[0])) == str(evaluate(argument[1]))
+            if key == "Fn::Not":
+                return not evaluate(argument[0])
+            if key == "Fn::And":
+                return all(evaluate(a) for a in argument)
+            if key == "Fn::Or":
+                return any(evaluate(a) for a in argument)
+            if key == "Condition":
+                return conditions[argument]
+        return expression
+
+    conditions: dict[str, bool] = {}
+    for name, expression in template.get("Conditions", {}).items():
+        conditions[name] = bool(evaluate(expression))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"} and node["Fn::If"][0] in conditions:
+                name, when_true, when_false = node["Fn::If"]
+                return walk(when_true if conditions[name] else when_false)
+            return {k: v for k, v in ((k, walk(v)) for k, v in node.items()) if v != _NO_VALUE}
+        if isinstance(node, list):
+            return [v for v in (walk(item) for item in node) if v != _NO_VALUE]
+        return node
+
+    return walk(template)  # type: ignore[no-any-return]
+
+
 def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters: dict[str, str] | None = None,
            root: Path | None = None) -> LocalStack:
     """Translate, upload code, create the stack, register every function with the runtime; returns Outputs."""
@@ -135,7 +182,7 @@ def deploy(runtime: LocalLambdaRuntime, stack_name: str = "greenai", parameters:
     cloudformation = client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=json.dumps(translated),
+        TemplateBody=json.dumps(resolve_conditions(translated, parameters)),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
