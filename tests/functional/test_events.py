@@ -130,3 +130,36 @@ def test_report_before_any_run_says_so_instead_of_failing(embedded_stack, clock)
     _, stack = embedded_stack
     answer = invoke(stack.outputs["ReportFunctionName"], load_event("report.json"))
     assert answer == {"ok": False, "error": "no evidence yet: run a training job before building a report"}
+
+
+def test_two_checks_at_once_on_the_same_dynamodb_queue_dispatch_each_job_once(embedded_stack, clock):
+    import threading
+
+    from greenai.adapters.grid_replay import ReplayProvider
+    from greenai.adapters.memory import MemoryWakeUps, RecordingDispatcher
+    from greenai.services.check import CheckService
+
+    _, stack = embedded_stack
+    out = stack.outputs
+    now = parse_utc("2023-03-16T02:30Z")
+    jobs = DynamoJobStore(out["JobsTableName"])
+    for i in range(12):
+        submit_job({"job_id": f"race-{i}", "dataset": "diabetes", "target": "disease_progression", "mode": "baseline",
+                    "expected_minutes": 15, "deadline": "2023-03-16T03:00Z"}, now=now, jobs=jobs)
+    dispatcher = RecordingDispatcher()  # records instead of invoking, so the race is on DynamoDB alone
+    checks = [CheckService(DynamoJobStore(out["JobsTableName"]), ReplayProvider.shipped(),
+                           DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])),
+                           dispatcher, MemoryWakeUps()) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(check):
+        barrier.wait()
+        check.run(now)
+
+    threads = [threading.Thread(target=run, args=(check,)) for check in checks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(job_id for job_id, _ in dispatcher.dispatched) == sorted(f"race-{i}" for i in range(12))
+    assert all(jobs.get(f"race-{i}").state == JobState.DISPATCHED for i in range(12))

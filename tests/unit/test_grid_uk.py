@@ -106,3 +106,23 @@ def test_replay_serves_the_snapshot_known_at_the_time_and_no_future_actuals():
     assert [p.actual_gco2_kwh for p in actuals.points] == [61]
     with pytest.raises(ProviderError):
         replay.forecast("GB", parse_utc("2023-03-01T00:00Z"))
+
+
+def test_partial_payload_skips_empty_slots_and_plans_around_the_gap():
+    from datetime import timedelta
+
+    from greenai.domain.intensity import Forecast
+    from greenai.domain.planning import plan
+
+    payload = load_fixture("uk_api/national_fw48h.json")
+    for row in payload["data"][4:8]:
+        row["intensity"] = {"forecast": None, "actual": None, "index": None}
+    points = parse_intensity_payload(payload, source="uk")
+    assert len(points) == 92
+    forecast = Forecast("GB", "uk", NOW, tuple(points))
+    assert not forecast.index.contiguous
+    decided = plan(policy="replan", now=NOW, deadline=parse_utc("2023-03-16T08:00Z"), duration=timedelta(hours=1),
+                   forecast=forecast)
+    assert decided.action == "wait"
+    gap = (parse_utc("2023-03-15T10:00Z"), parse_utc("2023-03-15T12:00Z"))
+    assert not (gap[0] - timedelta(hours=1) < decided.planned_start < gap[1])  # no window across missing slots
