@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,13 +16,13 @@ from greenai.adapters.grid_watttime import WattTimeProvider
 from greenai.adapters.s3 import S3ArtifactStore
 from greenai.adapters.secrets import read_json_secret, read_secret
 from greenai.domain.footprint import LambdaShape
-from greenai.domain.jobs import Job, ValidationError
+from greenai.domain.jobs import ValidationError
 from greenai.ports import IntensityProvider
 from greenai.services.check import CheckService
 from greenai.services.report import ReportService
 from greenai.services.train import TrainService
 from greenai.settings import Settings
-from greenai.training.datasets import Dataset, load_builtin, read_csv_bytes
+from greenai.training.datasets import Dataset, check_fits_memory, load_builtin, read_csv_bytes
 
 
 def grid_provider(settings: Settings) -> IntensityProvider:
@@ -62,17 +63,21 @@ def check_service(settings: Settings, provider: IntensityProvider | None = None)
     )
 
 
-def dataset_loader(artifacts: S3ArtifactStore):  # type: ignore[no-untyped-def]
-    def load(job: Job) -> Dataset:
-        if not job.dataset.startswith("s3://"):
-            return load_builtin(job.dataset)
-        bucket, _, key = job.dataset[5:].partition("/")
+def dataset_loader(artifacts: S3ArtifactStore, memory_mb: int) -> Callable[[str, str], Dataset]:
+    """Built-in datasets by name; S3 CSVs checked against the function's memory before they are read."""
+
+    def load(uri: str, field: str) -> Dataset:
+        if not uri.startswith("s3://"):
+            return load_builtin(uri)
+        bucket, _, key = uri[5:].partition("/")
         store = artifacts if bucket == artifacts.bucket else S3ArtifactStore(bucket)
         try:
-            body = store.get_bytes(key)
+            size = store.size(key)
         except Exception as exc:
-            raise ValidationError("dataset", f"cannot read {job.dataset}: {exc}") from None
-        return Dataset(name=key.rsplit("/", 1)[-1], frame=read_csv_bytes(body), target=job.target, source=job.dataset)
+            raise ValidationError(field, f"cannot read {uri}: {exc}") from None
+        check_fits_memory(size, memory_mb, field)
+        frame = read_csv_bytes(store.get_bytes(key), field=field)
+        return Dataset(name=key.rsplit("/", 1)[-1], frame=frame, target="", source=uri)
 
     return load
 
@@ -86,7 +91,7 @@ def train_service(settings: Settings, provider: IntensityProvider | None = None)
         evidence=DynamoEvidenceStore(settings.evidence_table),
         artifacts=artifacts,
         provider=provider or grid_provider(settings),
-        load_dataset=dataset_loader(artifacts),
+        load_dataset=dataset_loader(artifacts, settings.memory_mb),
         measure=measure,
         shape=LambdaShape(settings.memory_mb, settings.architecture),
         energy_source=settings.energy_source,

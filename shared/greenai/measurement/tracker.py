@@ -67,7 +67,7 @@ def _energy_method(tracker: Any) -> str:
     return "codecarbon " + "; ".join(parts) if parts else "codecarbon (hardware unknown)"
 
 
-def measure(work: Callable[[], T], *, country_iso_code: str = "GBR", intensity_gco2_kwh: float | None = None,
+def measure(work: Callable[[], T], *, intensity_gco2_kwh: float | None = None, country_iso_code: str = "GBR",
             measure_power_secs: float = 0.1) -> tuple[T, Measurement]:
     """Run `work` under an OfflineEmissionsTracker; raise MeasurementError rather than report a missing result."""
     from codecarbon import OfflineEmissionsTracker  # heavy (pandas): imported only where energy is measured

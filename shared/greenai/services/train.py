@@ -1,7 +1,8 @@
-"""The training run: claim the job, train under measurement, price the energy at the intensity of the hours it ran.
+"""The training run: claim the job, train (and predict) under measurement, price the energy at the intensity of the
+half-hours it ran, record the evidence.
 
 Evidence is written S3-first (immutable, keyed by run id), then indexed in DynamoDB, then the job is marked done: a
-crash at any point leaves either nothing counted or a record that a retry completes, never two records.
+crash at any point leaves either nothing counted or records that a retry completes, never two of the same run.
 """
 
 from __future__ import annotations
@@ -28,14 +29,26 @@ from greenai.domain.timeutil import format_utc
 from greenai.measurement.tracker import Measurement, MeasurementError
 from greenai.ports import ArtifactStore, EvidenceStore, IntensityProvider, JobStore
 from greenai.training.datasets import Dataset
-from greenai.training.pipelines import TrainingOutcome, train_and_score
+from greenai.training.pipelines import (
+    TrainingOutcome,
+    check_predictable,
+    check_trainable,
+    predict,
+    train_and_score,
+)
 
 EVIDENCE_PREFIX = "evidence/runs/"
+PREDICTIONS_PREFIX = "predictions/"
+PREDICTIONS_PER_UNIT = 1000
 
 
-def run_id_for(job_id: str) -> str:
-    """One run per job: a retried or duplicated train invoke maps to the same run id and is recorded once."""
-    return f"run-{job_id}"
+def run_id_for(job_id: str, task: str = "train") -> str:
+    """One run per job and task: a retried or duplicated invoke maps to the same run id and is recorded once."""
+    return f"run-{job_id}" if task == "train" else f"run-{job_id}-{task}"
+
+
+def evidence_key(run_id: str) -> str:
+    return f"{EVIDENCE_PREFIX}{run_id}.json"
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,18 @@ class TrainResult:
     run_id: str | None = None
     reason: str = ""
     evidence: EvidenceRecord | None = None
+    predictions_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What one measured block produced, before it is priced."""
+
+    task: str
+    measurement: Measurement
+    started: datetime
+    units: float
+    functional_unit: str
 
 
 Measure = Callable[..., tuple[Any, Measurement]]
@@ -56,7 +81,7 @@ class TrainService:
     evidence: EvidenceStore
     artifacts: ArtifactStore
     provider: IntensityProvider
-    load_dataset: Callable[[Job], Dataset]
+    load_dataset: Callable[[str, str], Dataset]
     measure: Measure
     shape: LambdaShape
     energy_source: str = "codecarbon"
@@ -67,51 +92,87 @@ class TrainService:
             raise ValidationError("job_id", f"no job {job_id!r}")
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             return TrainResult(job_id, "already-done", run_id_for(job_id), f"job is {job.state.value}")
-        run_id = run_id_for(job_id)
-        evidence_key = f"{EVIDENCE_PREFIX}{run_id}.json"
-        if job.state == JobState.RUNNING and self._exists(evidence_key):
-            # A previous attempt trained and wrote S3 but died before the index: finish its bookkeeping.
-            record = EvidenceRecord.from_dict(json.loads(self.artifacts.get_bytes(evidence_key)))
-            return self._complete(job, record, now())
+        keys = [evidence_key(run_id_for(job_id, task)) for task in self._tasks(job)]
+        if job.state == JobState.RUNNING and all(self._exists(key) for key in keys):
+            # A previous attempt wrote its evidence to S3 but died before the index: finish its bookkeeping.
+            records = [EvidenceRecord.from_dict(json.loads(self.artifacts.get_bytes(key))) for key in keys]
+            return self._complete(job, records, now())
         if job.state not in (JobState.DISPATCHED, JobState.RUNNING):
-            return TrainResult(job_id, "already-done", run_id, f"job is {job.state.value}, not dispatched")
+            return TrainResult(job_id, "already-done", run_id_for(job_id), f"job is {job.state.value}, not dispatched")
         started = now()
         running = job.moved_to(JobState.RUNNING, started, "train", f"training started (decision {decision_id})")
         if not self.jobs.transition(job, (JobState.DISPATCHED, JobState.RUNNING), running):
-            return TrainResult(job_id, "already-done", run_id, "another invocation claimed this job")
+            return TrainResult(job_id, "already-done", run_id_for(job_id), "another invocation claimed this job")
         job = running
 
         try:
-            dataset = self.load_dataset(job)
-            outcome, measurement = self._measured_training(dataset, job)
+            train, test = self._load(job)
+            work, outcome, predictions_uri = self._measured_work(job, train, test, started)
         except (ValidationError, MeasurementError) as exc:
             failed = job.moved_to(JobState.FAILED, now(), "train", str(exc))
             self.jobs.transition(job, (JobState.RUNNING,), failed)
             return TrainResult(job_id, "failed", None, str(exc))
 
-        finished = started + timedelta(seconds=measurement.runtime_s)
-        record = self._evidence(job, run_id, decision_id, dataset, outcome, measurement, started, finished)
-        self.artifacts.put_json_once(evidence_key, record.to_dict())
-        return self._complete(job, record, finished)
+        records = [self._evidence(job, decision_id, train, outcome, w) for w in work]
+        for record in records:
+            self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
+        result = self._complete(job, records, started + timedelta(seconds=sum(w.measurement.runtime_s for w in work)))
+        return TrainResult(result.job_id, result.status, result.run_id, result.reason, result.evidence, predictions_uri)
+
+    @staticmethod
+    def _tasks(job: Job) -> tuple[str, ...]:
+        return ("train", "predict") if job.test_dataset else ("train",)
 
     def _exists(self, key: str) -> bool:
         return any(k == key for k in self.artifacts.list_keys(key))
 
-    def _measured_training(self, dataset: Dataset, job: Job) -> tuple[TrainingOutcome, Measurement]:
-        # Refuse bad data before the tracker starts: nothing is measured or recorded for a refused job.
-        from greenai.training.pipelines import check_trainable
+    def _load(self, job: Job) -> tuple[Dataset, Dataset | None]:
+        """Load and check everything before any tracker starts: a refused job is neither measured nor recorded."""
+        train = self.load_dataset(job.dataset, "dataset")
+        check_trainable(train.frame, job.target)
+        test = self.load_dataset(job.test_dataset, "test_dataset") if job.test_dataset else None
+        if test is not None:
+            check_predictable(train.frame, test.frame, job.target)
+        return train, test
 
-        check_trainable(dataset.frame, job.target)
-        (outcome, _pipeline), measurement = self.measure(lambda: train_and_score(dataset.frame, job.target, job.mode))
-        return outcome, measurement
+    def _measured_work(self, job: Job, train: Dataset, test: Dataset | None,
+                       started: datetime) -> tuple[list[_Work], TrainingOutcome, str | None]:
+        intensity_now = self._intensity_now(job, started)
+        (outcome, pipeline), trained = self.measure(lambda: train_and_score(train.frame, job.target, job.mode),
+                                                    intensity_gco2_kwh=intensity_now)
+        work = [_Work("train", trained, started, 1.0, "one training run")]
+        if test is None:
+            return work, outcome, None
+        predicted_at = started + timedelta(seconds=trained.runtime_s)
+        predictions, measured = self.measure(lambda: predict(pipeline, train.frame, test.frame, job.target),
+                                             intensity_gco2_kwh=intensity_now)
+        uri = self._write_predictions(job, predictions.frame)
+        rows = len(predictions.frame)
+        work.append(_Work("predict", measured, predicted_at, rows / PREDICTIONS_PER_UNIT,
+                          f"{PREDICTIONS_PER_UNIT:,} predictions ({rows} made)"))
+        return work, outcome, uri
+
+    def _write_predictions(self, job: Job, frame: Any) -> str:
+        key = f"{PREDICTIONS_PREFIX}{job.job_id}/submission.csv"
+        self.artifacts.put_bytes(key, frame.to_csv(index=False).encode(), "text/csv")
+        return f"s3://{getattr(self.artifacts, 'bucket', '')}/{key}"
+
+    def _intensity_now(self, job: Job, at: datetime) -> float | None:
+        """The live intensity handed to CodeCarbon, so its own figure uses the grid of this half-hour."""
+        try:
+            point = self.provider.forecast(job.region, at).point_at(at)
+        except ProviderError:
+            return None
+        return point.best_gco2_kwh if point else None
 
     def _run_time_intensity(self, job: Job, started: datetime, finished: datetime) -> tuple[float, str]:
         """Mean intensity over the half-hours the run spanned: the actual where the source has it, else its forecast."""
+        span = max(finished - started, timedelta(seconds=1))
         try:
-            series = self.provider.actuals(job.region, started, max(finished, started + timedelta(seconds=1)))
+            series = self.provider.actuals(job.region, started, started + span)
         except ProviderError:
             series = self.provider.forecast(job.region, started)
-        mean = window_mean(series.points, started, max(finished - started, timedelta(seconds=1)), use_actual=True)
+        mean = window_mean(series.points, started, span, use_actual=True)
         if mean is None:
             raise ProviderError(f"{series.provider}: no intensity covers {format_utc(started)}..{format_utc(finished)}")
         kind = "actual" if all(p.actual_gco2_kwh is not None for p in series.points) else "forecast (nowcast)"
@@ -128,29 +189,31 @@ class TrainService:
             return actual, "actual"
         return job.run_now_intensity_gco2_kwh, "forecast at decision time"
 
-    def _evidence(self, job: Job, run_id: str, decision_id: str, dataset: Dataset, outcome: TrainingOutcome,
-                  measurement: Measurement, started: datetime, finished: datetime) -> EvidenceRecord:
-        intensity, intensity_source = self._run_time_intensity(job, started, finished)
+    def _evidence(self, job: Job, decision_id: str, dataset: Dataset, outcome: TrainingOutcome,
+                  work: _Work) -> EvidenceRecord:
+        measurement = work.measurement
+        finished = work.started + timedelta(seconds=measurement.runtime_s)
+        intensity, intensity_source = self._run_time_intensity(job, work.started, finished)
         run_now, run_now_basis = self._run_now_intensity(job)
         ccf_kwh = ccf_lambda_kwh(self.shape, measurement.runtime_s, measurement.cpu_utilisation)
         kwh = ccf_kwh if self.energy_source == "ccf" else measurement.kwh
         method = "Cloud Carbon Footprint Lambda model (estimated)" if self.energy_source == "ccf" else measurement.energy_method
         embodied = embodied_kgco2e(measurement.runtime_s, self.shape.vcpus)
         notes = (f"kWh from {self.energy_source}; PUE {measurement.pue}; water from AWS WUE (estimate); "
-                 f"run-now intensity is the {run_now_basis}; intensity priced at simulated/run time {format_utc(started)}")
+                 f"run-now intensity is the {run_now_basis}; intensity priced at run time {format_utc(work.started)}")
         return EvidenceRecord(
-            run_id=run_id,
+            run_id=run_id_for(job.job_id, work.task),
             phase=job.mode,
-            task="train",
+            task=work.task,
             dataset=dataset.name,
             hardware=f"{self.shape.describe()}; measured on CPU {measurement.cpu_model}",
             region=job.region,
-            timestamp_utc=format_utc(started),
+            timestamp_utc=format_utc(work.started),
             kWh=kwh,
             kgCO2e=operational_kgco2e(kwh, intensity),
             water_L=water_litres(kwh),
             runtime_s=measurement.runtime_s,
-            quality_metric_name="MAE",
+            quality_metric_name="MAE" if work.task == "train" else "MAE (hold-out, of the model used)",
             quality_metric_value=outcome.mae,
             notes=notes,
             job_id=job.job_id,
@@ -160,12 +223,12 @@ class TrainService:
             intensity_gco2_kwh=intensity,
             intensity_source=intensity_source,
             embodied_kgCO2e=embodied,
-            sci_kgCO2e_per_unit=sci_kgco2e_per_unit(kwh, intensity, embodied),
-            functional_unit="one training run",
+            sci_kgCO2e_per_unit=sci_kgco2e_per_unit(kwh, intensity, embodied, work.units),
+            functional_unit=work.functional_unit,
             submitted_utc=format_utc(job.submitted_at),
             deadline_utc=format_utc(job.deadline),
             run_now_intensity_gco2_kwh=run_now,
-            deferred_s=(started - job.submitted_at).total_seconds(),
+            deferred_s=(work.started - job.submitted_at).total_seconds(),
             decision_id=decision_id,
             details={
                 "target": job.target,
@@ -181,6 +244,7 @@ class TrainService:
                 "target_mean": outcome.target_mean,
                 "cv_mae": outcome.cv_mae,
                 "cv_folds": outcome.cv_folds,
+                "functional_units": work.units,
                 "codecarbon_kwh": measurement.kwh,
                 "codecarbon_cpu_kwh": measurement.cpu_kwh,
                 "codecarbon_ram_kwh": measurement.ram_kwh,
@@ -197,9 +261,12 @@ class TrainService:
             },
         )
 
-    def _complete(self, job: Job, record: EvidenceRecord, at: datetime) -> TrainResult:
-        self.evidence.put_run(record)  # conditional: a second completion adds nothing
-        done = job.moved_to(JobState.SUCCEEDED, at, "train", f"run {record.run_id}: MAE {record.quality_metric_value:.2f}, "
-                            f"{record.kWh:.3g} kWh, {record.kgCO2e:.3g} kgCO2e")
+    def _complete(self, job: Job, records: list[EvidenceRecord], at: datetime) -> TrainResult:
+        for record in records:
+            self.evidence.put_run(record)  # conditional: a second completion adds nothing
+        trained = records[0]
+        summary = (f"run {trained.run_id}: MAE {trained.quality_metric_value:.2f}, "
+                   f"{sum(r.kWh for r in records):.3g} kWh, {sum(r.kgCO2e for r in records):.3g} kgCO2e")
+        done = job.moved_to(JobState.SUCCEEDED, at, "train", summary)
         self.jobs.transition(job, (JobState.RUNNING,), done)
-        return TrainResult(job.job_id, "succeeded", record.run_id, "", record)
+        return TrainResult(job.job_id, "succeeded", trained.run_id, "", trained)

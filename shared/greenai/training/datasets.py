@@ -13,7 +13,7 @@ from greenai.domain.jobs import ValidationError
 class Dataset:
     name: str
     frame: Any  # pandas.DataFrame
-    target: str
+    target: str  # the built-in dataset's own target; "" for a user's CSV (the job names it)
     source: str  # where it came from, for the data card
 
 
@@ -46,3 +46,15 @@ def read_csv_bytes(body: bytes, *, field: str = "dataset") -> Any:
     if frame.empty:
         raise ValidationError(field, "the CSV has a header but no rows")
     return frame
+
+
+# pandas holds a CSV in roughly 2-5x its size on disk; keep the frame within half of the function's memory.
+CSV_MEMORY_FACTOR = 5.0
+
+
+def check_fits_memory(size_bytes: int, memory_mb: int, field: str) -> None:
+    budget_bytes = memory_mb * 1024 * 1024 * 0.5
+    if size_bytes * CSV_MEMORY_FACTOR > budget_bytes:
+        raise ValidationError(field, f"{size_bytes / 1e6:.1f} MB of CSV needs about {size_bytes * CSV_MEMORY_FACTOR / 1e6:.0f} MB "
+                                     f"in memory, more than this {memory_mb} MB function can hold; use a larger memory "
+                                     "size or a runner with more memory")

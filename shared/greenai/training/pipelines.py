@@ -87,7 +87,7 @@ def train_and_score(frame: Any, target: str, mode: str) -> tuple[TrainingOutcome
     from sklearn.model_selection import KFold, cross_val_score, train_test_split
 
     check_trainable(frame, target)
-    frame = frame[frame[target].notna()]
+    frame = frame[frame[target].notna()].drop(columns=[c for c in ID_COLUMN_NAMES if c in frame.columns])
     numeric, categorical = feature_columns(frame, target)
     pipeline, description = build_pipeline(mode, numeric, categorical)
     features = frame[numeric + categorical]
@@ -111,3 +111,35 @@ def train_and_score(frame: Any, target: str, mode: str) -> tuple[TrainingOutcome
         cv_mae=float(-cv_scores.mean()),
         cv_folds=CV_FOLDS,
     ), pipeline
+
+
+ID_COLUMN_NAMES = ("id", "Id", "ID", "row_id", "RowId")
+
+
+@dataclass(frozen=True)
+class Predictions:
+    id_column: str
+    frame: Any  # pandas.DataFrame with the id column and the prediction
+
+
+def check_predictable(train: Any, test: Any, target: str) -> list[str]:
+    """The training features the test CSV shares; refuse when it shares none."""
+    if test is None or len(test) == 0:
+        raise ValidationError("test_dataset", "the test CSV has no rows")
+    features = [c for c in train.columns if c != target and c not in ID_COLUMN_NAMES]
+    shared = [c for c in features if c in test.columns]
+    if not shared:
+        raise ValidationError("test_dataset", f"no feature columns in common with the training data "
+                                              f"(training has {', '.join(map(str, features[:10]))})")
+    return shared
+
+
+def predict(pipeline: Any, train: Any, test: Any, target: str) -> Predictions:
+    """Predict the target for every test row; features the test lacks are imputed as missing, the id is kept."""
+    import pandas as pd
+
+    numeric, categorical = feature_columns(train.drop(columns=[c for c in ID_COLUMN_NAMES if c in train.columns]), target)
+    id_column = next((c for c in ID_COLUMN_NAMES if c in test.columns), "row")
+    features = test.reindex(columns=numeric + categorical)
+    ids = test[id_column] if id_column in test.columns else pd.Series(range(len(test)), name="row")
+    return Predictions(id_column, pd.DataFrame({id_column: ids.to_numpy(), target: pipeline.predict(features)}))
