@@ -100,3 +100,29 @@ class CountingProvider:
 
     def actuals(self, region: str, start: datetime, end: datetime) -> Any:
         return self.inner.actuals(region, start, end)
+
+
+class MemoryArtifactStore:
+    def __init__(self, bucket: str = "memory") -> None:
+        self.bucket = bucket
+        self.objects: dict[str, bytes] = {}
+
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = body
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.objects[key]
+
+    def size(self, key: str) -> int:
+        return len(self.objects[key])
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def put_json_once(self, key: str, document: dict[str, Any]) -> bool:
+        import json
+
+        if key in self.objects:
+            return False
+        self.objects[key] = json.dumps(document).encode()
+        return True
