@@ -194,6 +194,49 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _live_gb_intensity() -> float:
+    from greenai.adapters.grid_uk import UKCarbonIntensityProvider
+    from greenai.clock import current_clock
+    from greenai.settings import Settings
+
+    settings = Settings.from_env()
+    now = current_clock().now()
+    forecast = UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=1).forecast("GB", now)
+    point = forecast.point_at(now) or forecast.points[0]
+    return point.best_gco2_kwh
+
+
+def _local_trainer(args: argparse.Namespace) -> Any:
+    from greenai.clock import current_clock
+    from greenai.services.local_runs import LocalTrainer, session_intensity
+
+    intensity = session_intensity(args.intensity, _live_gb_intensity)
+    print(f"intensity: {intensity.name}")
+    return LocalTrainer(intensity, current_clock().now, memory_mb=args.memory_mb)
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from greenai.services.local_runs import run_experiment
+
+    trainer = _local_trainer(args)
+    dataset = args.dataset if args.dataset == "diabetes" else trainer.add_file(Path(args.dataset))
+    records = run_experiment(trainer, args.runs, dataset, args.target, Path(args.out))
+    print(f"{len(records)} measured runs; evidence.csv, plots and cards in {Path(args.out).resolve()}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    trainer = _local_trainer(args)
+    result = trainer.run("predict-local", trainer.add_file(Path(args.train)), args.target, args.mode,
+                         trainer.add_file(Path(args.test)))
+    Path(args.out).write_bytes(trainer.store.get_bytes(f"predictions/{result.job_id}/submission.csv"))
+    for record in trainer.evidence.list_runs():
+        print(f"{record.task:<8} {record.kWh:.3g} kWh  {record.kgCO2e * 1000:.3g} gCO2e  SCI "
+              f"{record.sci_kgCO2e_per_unit * 1000:.3g} g per {record.functional_unit}  [{record.energy_method}]")
+    print(f"hold-out MAE {result.evidence.quality_metric_value:.3f}; submission written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="greenai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,6 +295,29 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--seed", type=int, default=2024, help="seed of the synthetic forecast errors")
     backtest.add_argument("--threshold", type=float, default=150.0, help="threshold policy's gCO2/kWh")
     backtest.set_defaults(func=cmd_backtest)
+
+    def with_local_training(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--intensity", type=float, default=None,
+                       help="gCO2/kWh to price the runs at (default: the live GB figure from the UK API)")
+        p.add_argument("--memory-mb", type=int, default=1769, help="the Lambda memory size to model (vCPU share)")
+        return p
+
+    experiment = with_local_training(sub.add_parser("experiment", help="N measured runs alternating baseline and "
+                                                                         "optimized, then evidence and plots"))
+    experiment.add_argument("--runs", type=int, required=True)
+    experiment.add_argument("--dataset", default="diabetes", help="diabetes or a local CSV")
+    experiment.add_argument("--target", default="disease_progression")
+    experiment.add_argument("--out", default="artifacts/experiment", help="where the evidence and plots go")
+    experiment.set_defaults(func=cmd_experiment)
+
+    predict = with_local_training(sub.add_parser("predict", help="train on a CSV, predict a test CSV, write a "
+                                                                   "submission CSV (measured)"))
+    predict.add_argument("--train", required=True, help="training CSV (with the target column)")
+    predict.add_argument("--test", required=True, help="test CSV (features, optional id column)")
+    predict.add_argument("--target", required=True)
+    predict.add_argument("--mode", default="optimized", choices=["baseline", "optimized"])
+    predict.add_argument("--out", default="submission.csv")
+    predict.set_defaults(func=cmd_predict)
     return parser
 
 
