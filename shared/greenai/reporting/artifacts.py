@@ -147,6 +147,10 @@ def footprint_md(records: Sequence[EvidenceRecord], decisions: Sequence[Decision
         f"{fp.CCF_MAX_WATTS_PER_VCPU['x86_64']} W per vCPU by utilisation, {fp.CCF_MEMORY_KWH_PER_GB_HOUR} kWh per GB-hour)"
         " are both recorded on every run; `kWh` is the selected one. Both include PUE "
         f"{fp.AWS_PUE}.",
+        "- **Why CodeCarbon feeds `kWh` by default**: it follows the run's own CPU load sample by sample and names its"
+        " method (RAPL where the host exposes it, NVML for GPUs, else its load × TDP model), so an optimisation that"
+        " makes the work lighter shows up in the figure; CCF's Lambda model only sees runtime and memory size and uses"
+        " fleet-average watts. Set `EnergySource=ccf` to feed CCF instead; both stay in the evidence either way.",
         f"- **I, intensity**: location-based, the mean over the half-hours each run spanned; sources: {', '.join(sources)}.",
         f"- **M, embodied**: {fp.EMBODIED_PLATFORM_KGCO2E:g} kgCO2e per host of {fp.EMBODIED_PLATFORM_VCPUS:g} vCPUs "
         f"(CCF's figure for a typical m5 host) written off over {fp.EMBODIED_LIFESPAN_S / (365.25 * 86400):g} years, "
