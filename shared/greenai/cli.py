@@ -128,13 +128,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from greenai.local.demo import download_prefix
+    from greenai.domain.timeutil import parse_utc
+    from greenai.services.download import bar, download, selections
 
+    try:
+        since = parse_utc(args.since) if args.since else None
+    except ValueError:
+        raise ValidationError("since", f"not a date: {args.since!r} (use 2026-11-01 or an ISO-8601 time)") from None
     outputs = _outputs(args)
     target = Path(args.to)
-    written = download_prefix(outputs["BucketName"], "reports/latest/", target)
-    if args.evidence:
-        written += download_prefix(outputs["BucketName"], "evidence/", target / "evidence")
+    scope = "all" if args.all else "latest"
+    written = download(outputs["BucketName"], selections(scope, args.evidence), target, since,
+                       None if args.quiet else bar())
     print(f"downloaded {len(written)} files from s3://{outputs['BucketName']} into {target}")
     return 0 if written else 1
 
@@ -275,9 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     report = with_stack(sub.add_parser("report", help="build the report now (invokes the report function)"))
     report.set_defaults(func=cmd_report)
 
-    download = with_stack(sub.add_parser("download", help="download reports/latest (and evidence) from S3"))
+    download = with_stack(sub.add_parser("download", help="download reports (and evidence) from S3"))
     download.add_argument("--to", required=True, help="local folder")
-    download.add_argument("--evidence", action="store_true", help="also the raw evidence JSON of every run")
+    scope = download.add_mutually_exclusive_group()
+    scope.add_argument("--latest", action="store_true", help="reports/latest only (the default)")
+    scope.add_argument("--all", action="store_true", help="every dated report, the evidence and the decision log")
+    download.add_argument("--since", default=None, help="only objects written since this date (UTC)")
+    download.add_argument("--evidence", action="store_true", help="also the raw evidence and decision JSON")
+    download.add_argument("--quiet", action="store_true", help="no progress bar")
     download.set_defaults(func=cmd_download)
 
     backtest = sub.add_parser("backtest", help="score the planning policies against the oracle on intensity history")

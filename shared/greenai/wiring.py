@@ -103,6 +103,7 @@ def report_service(settings: Settings) -> ReportService:
         evidence=DynamoEvidenceStore(settings.evidence_table),
         decisions=DynamoDecisionLog(settings.decisions_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
+        provider=grid_provider(settings),
     )
 
 

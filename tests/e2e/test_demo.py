@@ -29,6 +29,7 @@ def demo_run(tmp_path_factory) -> tuple[Path, list[str]]:
 def test_demo_leaves_the_eight_artifacts(demo_run):
     folder, _ = demo_run
     assert sorted(p.name for p in folder.iterdir()) == sorted(ARTIFACT_NAMES)
+    assert {"intensity_timeline.png", "savings.png"} < set(ARTIFACT_NAMES)
     assert (folder / "energy_co2_bars.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

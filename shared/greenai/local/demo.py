@@ -28,6 +28,7 @@ from greenai.local.clockwork import Clockwork
 from greenai.local.server import EmbeddedAWS
 from greenai.local.stack import LocalStack, deploy
 from greenai.reporting.figures import savings, timing_saving_kg
+from greenai.services.download import download, selections
 from greenai.services.submit import submit_job
 from greenai.settings import Settings
 
@@ -61,21 +62,6 @@ def _save_live_forecast(now: datetime, folder: Path) -> tuple[Path, str]:
         for point in forecast.points:
             writer.writerow([format_utc(floor_half_hour(now)), format_utc(point.start), point.forecast_gco2_kwh])
     return path, f"live UK Carbon Intensity API forecast fetched {format_utc(now)} ({len(forecast.points)} half-hours)"
-
-
-def download_prefix(bucket: str, prefix: str, target: Path) -> list[Path]:
-    s3 = client("s3")
-    written = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for entry in page.get("Contents", []):
-            relative = entry["Key"][len(prefix):]
-            if not relative:
-                continue
-            path = target / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, entry["Key"], str(path))
-            written.append(path)
-    return written
 
 
 def run_demo(artifacts_dir: Path = Path("artifacts"), *, live: bool = False, say: Say = print,
@@ -152,7 +138,7 @@ def _simulate(stack: LocalStack, aws: EmbeddedAWS, clock: SimulatedClock, start:
     if not answer.get("ok"):
         raise RuntimeError(f"report failed: {answer}")
     artifacts_dir.mkdir(parents=True, exist_ok=True)
-    files = download_prefix(outputs["BucketName"], "reports/latest/", artifacts_dir)
+    files = download(outputs["BucketName"], selections("latest", evidence=False), artifacts_dir)
     evidence = sorted(DynamoEvidenceStore(outputs["EvidenceTableName"]).list_runs(), key=lambda r: r.phase)
     summary = summarise(evidence, decisions, source_note)
     say(summary)

@@ -15,7 +15,7 @@ from greenai.reporting.figures import ModeFigures, Savings, by_mode, savings
 
 ARTIFACT_NAMES = (
     "evidence.csv", "carbon_aware_decision.json", "FOOTPRINT.md", "impact_math.csv", "energy_co2_bars.png",
-    "data_card.md", "model_card.md", "index.html",
+    "intensity_timeline.png", "savings.png", "data_card.md", "model_card.md", "index.html",
 )  # fmt: skip
 
 # Annual projections: how many runs a team makes a year in each scenario (the only assumption; per-run figures are measured).
@@ -259,3 +259,94 @@ efficiency saved {saved.efficiency_kg * 1000:.3g} gCO2e.</p>
 </body></html>
 """
     return page.encode()
+
+
+def _figure_bytes(fig: object) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)  # type: ignore[attr-defined]
+    plt.close(fig)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def savings_png(records: Sequence[EvidenceRecord]) -> bytes:
+    """Cumulative gCO2e saved over time, timing and efficiency stacked (efficiency against the mean baseline run)."""
+    from greenai.domain.timeutil import parse_utc
+    from greenai.reporting.figures import by_mode, timing_saving_kg
+
+    plt = _pyplot()
+    ordered = sorted(records, key=lambda r: (r.finished_utc, r.run_id))
+    baseline = by_mode(records).get("baseline")
+    timing, efficiency = [0.0], [0.0]
+    for r in ordered:
+        timing.append(timing[-1] + (timing_saving_kg(r) or 0.0) * 1000)
+        gain = (baseline.mean_kwh - r.kWh) * r.intensity_gco2_kwh if (
+            r.phase == "optimized" and baseline is not None and r.task == "train") else 0.0
+        efficiency.append(efficiency[-1] + gain)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    runs = list(range(len(ordered) + 1))
+    ax.stackplot(runs, timing, efficiency, labels=["timing (ran greener than at submission)",
+                                                   "efficiency (optimized vs mean baseline energy)"],
+                 colors=["#1971c2", "#2b8a3e"], alpha=0.85)
+    ax.set_xlim(0, max(len(ordered), 1))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    span = f"{parse_utc(ordered[0].finished_utc):%Y-%m-%d} to {parse_utc(ordered[-1].finished_utc):%Y-%m-%d}" if ordered else ""
+    ax.set_xlabel(f"runs in order of completion ({span})")
+    ax.set_ylabel("cumulative gCO2e saved")
+    ax.set_title(f"Savings over {len(ordered)} runs: {timing[-1]:.3g} g from timing, "
+                 f"{efficiency[-1]:.3g} g from efficiency (against starting at submission / the baseline)", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return _figure_bytes(fig)
+
+
+def intensity_timeline_png(records: Sequence[EvidenceRecord], decisions: Sequence[DecisionRecord],
+                           actuals: dict[str, list[tuple[datetime, float]]] | None = None, jobs: int = 4) -> bytes:
+    """For recent jobs: the forecast at submission and at dispatch, the actual intensity, and the job's milestones."""
+    from datetime import timedelta
+
+    from greenai.domain.timeutil import parse_utc
+
+    plt = _pyplot()
+    trained = sorted((r for r in records if r.task == "train"), key=lambda r: r.timestamp_utc, reverse=True)[:jobs]
+    fig, axes = plt.subplots(max(len(trained), 1), 1, figsize=(10, 2.8 * max(len(trained), 1)), squeeze=False)
+    for ax, r in zip(axes[:, 0], trained, strict=False):
+        mine = sorted((d for d in decisions if d.job_id == r.job_id), key=lambda d: d.at_utc)
+        submitted, deadline = parse_utc(r.submitted_utc), parse_utc(r.deadline_utc)
+        started, finished = parse_utc(r.timestamp_utc), parse_utc(r.finished_utc)
+        for decision, style, label in ((mine[0] if mine else None, ":", "forecast at submission"),
+                                       (mine[-1] if len(mine) > 1 else None, "--", "forecast at dispatch")):
+            if decision is None or not decision.forecast:
+                continue
+            points = [(parse_utc(str(p["from"])), float(p["forecast"])) for p in decision.forecast]  # type: ignore[arg-type]
+            points = [(t, v) for t, v in points if t <= deadline]
+            ax.step([t for t, _ in points], [v for _, v in points], style, where="post", label=label, color="#495057")
+        series = (actuals or {}).get(r.job_id)
+        if series:
+            ax.step([t for t, _ in series], [v for _, v in series], where="post", color="#e03131", label="actual")
+        planned = next((parse_utc(d.planned_start_utc) for d in reversed(mine) if d.action == "wait"), None)
+        if planned is not None:
+            minutes = float((r.details or {}).get("expected_minutes", 15))
+            ax.axvspan(planned, planned + timedelta(minutes=minutes), color="#a9e34b", alpha=0.5, label="last planned window")
+        ax.axvspan(started, max(finished, started + timedelta(minutes=5)), color="#1971c2", alpha=0.8, label="actual run")
+        ax.axvline(submitted, color="#f08c00", label="submitted")
+        ax.axvline(deadline, color="#212529", label="deadline")
+        ax.set_title(f"{r.job_id} ({r.phase}): ran at {r.intensity_gco2_kwh:.0f} g/kWh vs "
+                     f"{r.run_now_intensity_gco2_kwh or float('nan'):.0f} had it started at submission", fontsize=9)
+        ax.set_ylabel("gCO2/kWh")
+        ax.legend(fontsize=7, loc="lower left", ncol=4)
+    if not trained:
+        axes[0, 0].text(0.5, 0.5, "no runs yet", ha="center", va="center")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _figure_bytes(fig)
