@@ -109,6 +109,13 @@ def bench_backtest() -> dict[str, object]:
     return results
 
 
+def bench_report_scale(evidence: int, decisions: int) -> dict[str, object]:
+    """The report over N evidence records and M decisions on the embedded AWS, in a process of its own."""
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "report_scale.py"), str(evidence), str(decisions)],
+                         capture_output=True, text=True, check=True, timeout=3000)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_sam_sizes() -> dict[str, object]:
     """Unzipped size of each function plus its layers, from `sam build`'s output (run `make build` first)."""
     build = ROOT / ".aws-sam" / "build"
@@ -134,6 +141,8 @@ def bench_sam_sizes() -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-backtest", action="store_true")
+    parser.add_argument("--report-evidence", type=int, default=10_000, help="issue target: 100,000")
+    parser.add_argument("--report-decisions", type=int, default=20_000, help="issue target: 200,000")
     args = parser.parse_args()
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
@@ -143,7 +152,7 @@ def main() -> int:
         "tracker_overhead": bench_tracker(),
         "handler_import_s": bench_imports(),
         "sam_build_sizes": bench_sam_sizes(),
-        "report_scale": {"skipped": "not yet measured (issue 5)"},
+        "report_scale": bench_report_scale(args.report_evidence, args.report_decisions),
     }
     if not args.skip_backtest:
         results["backtest"] = bench_backtest()

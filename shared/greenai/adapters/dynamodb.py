@@ -29,6 +29,13 @@ def _conditional_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _batch_write(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    for start in range(0, len(items), 25):  # BatchWriteItem takes 25 at a time
+        pending: dict[str, Any] = {table: items[start:start + 25]}
+        while pending:
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
 def _paginate(ddb: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     for page in ddb.get_paginator(operation).paginate(**kwargs):
         yield from page.get("Items", [])
@@ -117,6 +124,13 @@ class DynamoEvidenceStore:
             raise
         return True
 
+    def put_many(self, records: Sequence[EvidenceRecord]) -> None:
+        """Bulk load (imports, benchmarks): BatchWriteItem, 25 at a time, unprocessed items retried."""
+        items = [{"PutRequest": {"Item": {"run_id": {"S": r.run_id}, "job_id": {"S": r.job_id},
+                                          "finished_utc": {"S": r.finished_utc}, "doc": {"S": json.dumps(r.to_dict())}}}}
+                 for r in records]
+        _batch_write(self.ddb, self.table, items)
+
     def list_runs(self) -> Iterator[EvidenceRecord]:
         for item in _paginate(self.ddb, "scan", TableName=self.table):
             yield EvidenceRecord.from_dict(json.loads(item["doc"]["S"]))
@@ -156,10 +170,7 @@ class DynamoDecisionLog:
         items = [{"PutRequest": {"Item": {
             "decision_id": {"S": d.decision_id}, "job_id": {"S": d.job_id}, "at_utc": {"S": d.at_utc},
             "doc": {"S": json.dumps({**d.to_dict(), "forecast": None})}}}} for d in stored]
-        for start in range(0, len(items), 25):  # BatchWriteItem takes 25; same keys, same content: replays are no-ops
-            pending: dict[str, Any] = {self.table: items[start:start + 25]}
-            while pending:
-                pending = self.ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        _batch_write(self.ddb, self.table, items)  # same keys, same content: a replayed check changes nothing
         return stored
 
     def _forecast(self, key: str) -> list[dict[str, Any]]:
