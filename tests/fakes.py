@@ -41,3 +41,18 @@ def scripted_server() -> Iterator[ScriptedServer]:
         yield script
     finally:
         server.shutdown()
+
+
+def run_at_once(checks, now) -> None:  # type: ignore[no-untyped-def]
+    """Start every check's run on its own thread at the same moment (a barrier), and wait for all."""
+    barrier = threading.Barrier(len(checks))
+
+    def run(check):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        check.run(now)
+
+    threads = [threading.Thread(target=run, args=(check,)) for check in checks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

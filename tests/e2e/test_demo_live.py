@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from greenai.domain.timeutil import floor_half_hour
 from greenai.local.demo import run_demo
 from tests.conftest import load_fixture
+from tests.fakes import scripted_server
 
 pytestmark = pytest.mark.e2e
 
@@ -28,22 +27,10 @@ def _shifted_national_payload() -> bytes:
 
 @pytest.fixture
 def fake_uk_api(monkeypatch):
-    body = _shifted_national_payload()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("GREENAI_UK_API_URL", f"http://127.0.0.1:{server.server_port}")
-    yield
-    server.shutdown()
+    with scripted_server() as server:
+        server.answers = [(200, _shifted_national_payload())] * 20
+        monkeypatch.setenv("GREENAI_UK_API_URL", server.url)
+        yield
 
 
 def test_live_demo_plans_on_the_live_forecast(fake_uk_api, tmp_path):

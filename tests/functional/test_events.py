@@ -15,6 +15,7 @@ from greenai.domain.jobs import JobState
 from greenai.domain.timeutil import parse_utc
 from greenai.services.submit import submit_job
 from tests.conftest import EVENTS, load_event
+from tests.fakes import run_at_once
 
 pytestmark = pytest.mark.functional
 T0 = parse_utc("2023-03-15T08:00Z")
@@ -133,8 +134,6 @@ def test_report_before_any_run_says_so_instead_of_failing(embedded_stack, clock)
 
 
 def test_two_checks_at_once_on_the_same_dynamodb_queue_dispatch_each_job_once(embedded_stack, clock):
-    import threading
-
     from greenai.adapters.grid_replay import ReplayProvider
     from greenai.adapters.memory import MemoryWakeUps, RecordingDispatcher
     from greenai.services.check import CheckService
@@ -150,16 +149,6 @@ def test_two_checks_at_once_on_the_same_dynamodb_queue_dispatch_each_job_once(em
     checks = [CheckService(DynamoJobStore(out["JobsTableName"]), ReplayProvider.shipped(),
                            DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])),
                            dispatcher, MemoryWakeUps()) for _ in range(2)]
-    barrier = threading.Barrier(2)
-
-    def run(check):
-        barrier.wait()
-        check.run(now)
-
-    threads = [threading.Thread(target=run, args=(check,)) for check in checks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(checks, now)
     assert sorted(job_id for job_id, _ in dispatcher.dispatched) == sorted(f"race-{i}" for i in range(12))
     assert all(jobs.get(f"race-{i}").state == JobState.DISPATCHED for i in range(12))

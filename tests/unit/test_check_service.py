@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from greenai.adapters.grid_replay import ReplayProvider
@@ -17,6 +16,7 @@ from greenai.adapters.memory import (
 from greenai.domain.jobs import JobState, new_job
 from greenai.domain.timeutil import parse_utc
 from greenai.services.check import CheckService
+from tests.fakes import run_at_once
 
 T0 = parse_utc("2023-03-15T08:00Z")
 
@@ -93,15 +93,5 @@ def test_concurrent_checks_dispatch_a_job_once():
     now = parse_utc("2023-03-16T02:30Z")
     for i in range(20):
         submit(checks[0], f"j{i}", deadline="2023-03-16T03:00Z", minutes=15, now=now)
-    barrier = threading.Barrier(len(checks))
-
-    def run(check):
-        barrier.wait()
-        check.run(now)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in checks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(checks, now)
     assert sorted(job_id for job_id, _ in dispatcher.dispatched) == sorted(f"j{i}" for i in range(20))
