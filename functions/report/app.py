@@ -29,6 +29,10 @@ def lambda_handler(event, context):
         logger.warning("nothing to report", extra={"reason": request.reason})
         return {"ok": False, "error": str(error)}
     metrics.add_metric(name="ReportRuns", unit=MetricUnit.Count, value=result.runs)
+    # The CarbonBudgetAlarm compares this with MonthlyCarbonBudgetKg and notifies the alert topic.
+    metrics.add_metric(name="MonthToDateKgCO2e", unit=MetricUnit.Count, value=result.month_to_date_kgco2e)
     logger.info("report done", extra={"reason": request.reason, "prefix": result.prefix})
+    budget = float(Settings.from_env().monthly_budget_kg)
     return {"ok": True, "prefix": result.prefix, "files": list(result.files), "runs": result.runs,
-            "decisions": result.decisions}
+            "decisions": result.decisions, "month_to_date_kgco2e": result.month_to_date_kgco2e,
+            "over_budget": result.month_to_date_kgco2e > budget}

@@ -29,6 +29,7 @@ class Settings:
     uk_api_url: str
     electricitymaps_token_ref: str  # ssm:/name or secretsmanager:name — a reference, never the token
     watttime_credentials_ref: str  # a JSON {"username", "password"} secret, by reference
+    monthly_budget_kg: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,4 +56,5 @@ class Settings:
             uk_api_url=env.get("GREENAI_UK_API_URL", "https://api.carbonintensity.org.uk"),
             electricitymaps_token_ref=env.get("GREENAI_ELECTRICITYMAPS_TOKEN_REF", ""),
             watttime_credentials_ref=env.get("GREENAI_WATTTIME_CREDENTIALS_REF", ""),
+            monthly_budget_kg=float(env.get("GREENAI_MONTHLY_BUDGET_KG", "10")),
         )

@@ -82,3 +82,77 @@ def test_conditions_resolve_for_the_embedded_aws_as_cloudformation_would():
     parameters = {"WattTimeSecretName": "greenai/watttime"}
     with_wt = resolve_conditions(translated(**parameters), parameters)
     assert "secretsmanager:GetSecretValue" in json.dumps(with_wt["Resources"]["CheckFunctionRole"]["Properties"])
+
+
+def _allow_statements(template: dict) -> list[tuple[str, dict]]:
+    found = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            statements = policy["PolicyDocument"]["Statement"]
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if statement.get("Effect") == "Allow":
+                    found.append((name, statement))
+    return found
+
+
+def test_no_wildcard_actions_and_resources_scoped_to_this_stack():
+    from greenai.local.stack import resolve_conditions
+
+    parameters = {"ElectricityMapsTokenParameter": "greenai/em", "WattTimeSecretName": "greenai/wt"}
+    template = resolve_conditions(translated(**parameters), parameters)
+    statements = _allow_statements(template)
+    assert statements
+    for role, statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), (role, actions)
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources, (role, statement)
+    passes = [s for _, s in statements if "iam:PassRole" in json.dumps(s["Action"])]
+    assert passes and all(s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]} for s in passes)
+
+
+def test_data_is_protected_bucket_tls_only_versioned_with_lifecycle_tables_encrypted_with_pitr():
+    resources = translated()["Resources"]
+    bucket = resources["EvidenceBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-dated-reports"]["Prefix"] == "reports/2"  # dated folders, never reports/latest/
+    deny = resources["EvidenceBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for table in ("JobsTable", "EvidenceTable", "DecisionsTable"):
+        properties = resources[table]["Properties"]
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert resources["DecisionsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
+
+
+def test_failures_are_caught_retried_dead_lettered_and_alarmed():
+    resources = translated()["Resources"]
+    configs = resources_of(translated(), "AWS::Lambda::EventInvokeConfig")
+    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs.values()} == {"CheckFunction", "TrainFunction",
+                                                                                 "ReportFunction"}
+    for config in configs.values():
+        assert config["Properties"]["MaximumRetryAttempts"] == 2
+        assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    for schedule in resources_of(translated(), "AWS::Scheduler::Schedule").values():
+        assert schedule["Properties"]["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+    assert resources["TrainFunction"]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "TrainConcurrency"}
+    alarms = resources_of(translated(), "AWS::CloudWatch::Alarm")
+    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])) for a in alarms.values()}
+    for function in ("CheckFunction", "TrainFunction", "ReportFunction"):
+        for metric in ("Errors", "Throttles"):
+            assert (metric, json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}])) in watched
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlertTopic"}] for a in alarms.values())
+    assert "DeadLetterAlarm" in alarms
+
+
+def test_the_carbon_budget_alerts_through_sns_with_an_optional_email():
+    resources = translated()["Resources"]
+    budget = resources["CarbonBudgetAlarm"]["Properties"]
+    assert budget["MetricName"] == "MonthToDateKgCO2e" and budget["Threshold"] == {"Ref": "MonthlyCarbonBudgetKg"}
+    assert resources["AlertEmailSubscription"]["Condition"] == "HasAlertEmail"
+    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    assert "MonthToDateKgCO2e" in json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"])

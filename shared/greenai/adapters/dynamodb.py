@@ -19,10 +19,12 @@ from greenai.adapters.s3 import S3ArtifactStore
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
 from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import Job, JobState
-from greenai.domain.timeutil import format_utc
+from greenai.domain.timeutil import format_utc, parse_utc
 
 STATE_INDEX = "by-state"
 DECISIONS_PREFIX = "decisions/"
+# DynamoDB keeps decisions ~13 months (the TTL the template enables); the S3 audit trail keeps them for good.
+DECISION_RETENTION_S = 400 * 86400
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -169,6 +171,7 @@ class DynamoDecisionLog:
         })
         items = [{"PutRequest": {"Item": {
             "decision_id": {"S": d.decision_id}, "job_id": {"S": d.job_id}, "at_utc": {"S": d.at_utc},
+            "expires_at": {"N": str(int(parse_utc(d.at_utc).timestamp() + DECISION_RETENTION_S))},
             "doc": {"S": json.dumps({**d.to_dict(), "forecast": None})}}}} for d in stored]
         _batch_write(self.ddb, self.table, items)  # same keys, same content: a replayed check changes nothing
         return stored

@@ -4,6 +4,10 @@ Gaps in moto, and how they are covered:
 - moto cannot read a SAM template: aws-sam-translator turns it into plain CloudFormation first, with each local
   CodeUri/ContentUri zipped and uploaded to a deployment bucket (what `sam deploy` does with S3).
 - moto keeps `AWS::NoValue` as a null in lists (conditional IAM policies) and fails: conditions are resolved first.
+- moto's CloudFormation also skips the types in KNOWN_CLOUDFORMATION_GAPS below. None changes what runs on a laptop:
+  alarms and the dashboard watch AWS's own metrics, the bucket policy only denies non-TLS access, and
+  EventInvokeConfig's retries and dead-letter destination belong to Lambda's async machinery, which the in-process
+  runtime replaces (a failed invocation is reported by `drain()` instead).
 - moto's CloudFormation skips AWS::Scheduler::Schedule (the ScheduleV2 events): the template's schedule expressions
   are returned here, and the local clock loop (greenai.local.clockwork) fires those functions on that cadence.
 - moto's Lambda cannot run code without Docker: each function is registered with the in-process runtime, with the
@@ -26,6 +30,8 @@ from greenai.adapters.aws import client, region_name
 from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime
 
 DEPLOY_BUCKET = "greenai-local-deployment"
+KNOWN_CLOUDFORMATION_GAPS = ("AWS::Scheduler::Schedule", "AWS::Lambda::EventInvokeConfig", "AWS::S3::BucketPolicy",
+                             "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard")
 
 
 def project_root() -> Path:

@@ -24,6 +24,13 @@ class ReportResult:
     files: tuple[str, ...]
     runs: int
     decisions: int
+    month_to_date_kgco2e: float
+
+
+def month_to_date_kgco2e(records: list[EvidenceRecord], now: datetime) -> float:
+    """Operational kgCO2e of the runs that finished in `now`'s calendar month (UTC), for the carbon budget."""
+    month = now.strftime("%Y-%m")
+    return sum(r.kgCO2e for r in records if r.finished_utc[:7] == month)
 
 
 class NoEvidenceError(ValueError):
@@ -67,7 +74,8 @@ class ReportService:
             for name, body in files.items():
                 suffix = name[name.rfind("."):]
                 self.artifacts.put_bytes(prefix + name, body, CONTENT_TYPES.get(suffix, "application/octet-stream"))
-        return ReportResult(generated, dated, tuple(files), len(records), len(decisions))
+        return ReportResult(generated, dated, tuple(files), len(records), len(decisions),
+                            month_to_date_kgco2e(records, generated))
 
     def _actuals(self, records: list[EvidenceRecord]) -> dict[str, list[tuple[datetime, float]]]:
         """Actual intensity from submission to deadline for the jobs the timeline shows; none where unknown."""
