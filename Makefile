@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAM_VENV ?= .venv-sam
 PY312 ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: install demo test lint validate build bench clean
+.PHONY: install demo test lint validate scan check build bench clean
 
 $(STAMP): shared/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions tests
+	$(BIN)/ruff check shared functions tests bench
 	$(BIN)/mypy --config-file shared/pyproject.toml shared/greenai
+	$(BIN)/cfn-lint template.yaml
 
 $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -36,12 +37,25 @@ export SAM_CLI_TELEMETRY := 0
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint
 
+SCAN_VENV ?= .venv-scan
+$(SCAN_VENV)/.installed:
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet checkov
+	touch $@
+
+# Infrastructure security scan; every skipped check is explained in template.yaml's Metadata.
+scan: $(SCAN_VENV)/.installed
+	$(SCAN_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+# Everything CI runs after the tests.
+check: lint validate scan
+
 # sam build needs a python3.12 on PATH (the Lambda runtime); pyenv has one.
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM_VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam artifacts
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam artifacts
 
 # Benchmarks (not tests): writes bench/results.json and bench/summary.md. BUILD=1 runs `sam build` first for sizes.
 bench: $(STAMP)

@@ -22,8 +22,13 @@ OUT = ROOT / "bench"
 def bench_planning(jobs_count: int = 10_000) -> dict[str, object]:
     """One check planning N pending jobs across 3 regions (in-memory stores: the planning cost itself)."""
     from greenai.adapters.grid_replay import ReplayProvider
-    from greenai.adapters.memory import (CountingProvider, MemoryDecisionLog, MemoryJobStore, MemoryWakeUps,
-                                         RecordingDispatcher)
+    from greenai.adapters.memory import (
+        CountingProvider,
+        MemoryDecisionLog,
+        MemoryJobStore,
+        MemoryWakeUps,
+        RecordingDispatcher,
+    )
     from greenai.domain.jobs import new_job
     from greenai.domain.timeutil import parse_utc
     from greenai.services.check import CheckService
@@ -51,10 +56,10 @@ os.environ.setdefault("HOME", "/tmp")
 from greenai.measurement.tracker import measure
 t = time.perf_counter(); measure(lambda: None); first = time.perf_counter() - t
 later = []
-for _ in range(%d):
+for _ in range(RUNS):
     t = time.perf_counter(); measure(lambda: None); later.append(time.perf_counter() - t)
 print(json.dumps({"first": first, "later": later}))
-""" % runs
+""".replace("RUNS", str(runs))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     data = json.loads(result.stdout.strip().splitlines()[-1])
     later = statistics.median(data["later"])

@@ -156,3 +156,18 @@ def test_the_carbon_budget_alerts_through_sns_with_an_optional_email():
     assert resources["AlertEmailSubscription"]["Condition"] == "HasAlertEmail"
     assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
     assert "MonthToDateKgCO2e" in json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"])
+
+
+def test_every_security_scan_skip_is_explained():
+    template = load_template(project_root() / "template.yaml")
+    skips = [(name, skip) for name, resource in template["Resources"].items()
+             for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    assert skips
+    for name, skip in skips:
+        assert skip["id"].startswith("CKV_") and len(skip.get("comment", "")) > 40, name
+
+
+def test_check_and_report_concurrency_is_capped_too():
+    resources = translated()["Resources"]
+    assert resources["CheckFunction"]["Properties"]["ReservedConcurrentExecutions"] == 2
+    assert resources["ReportFunction"]["Properties"]["ReservedConcurrentExecutions"] == 2
