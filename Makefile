@@ -50,9 +50,12 @@ scan: $(SCAN_VENV)/.installed
 # Everything CI runs after the tests.
 check: lint validate scan
 
-# sam build needs a python3.12 on PATH (the Lambda runtime); pyenv has one.
+# sam build needs a python3.12 on PATH (the Lambda runtime); pyenv has one. Then every handler is imported from its
+# built function and layers, with boto3 where the Lambda runtime has it, and the size budgets are checked.
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM_VENV)/bin/sam build
+	$(PY312)/python3.12 -m pip install --quiet --no-compile --target .aws-sam/lambda-runtime boto3
+	$(PY312)/python3.12 layers/verify_build.py $(PY312)/python3.12 .aws-sam/lambda-runtime
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam artifacts

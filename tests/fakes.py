@@ -6,12 +6,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class ScriptedServer:
     def __init__(self) -> None:
         self.answers: list[tuple[int, bytes]] = []
-        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.requests: list[tuple[str, Any]] = []
         self.url = ""
 
 
@@ -21,7 +22,7 @@ def scripted_server() -> Iterator[ScriptedServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
-            script.requests.append((self.path, dict(self.headers)))
+            script.requests.append((self.path, self.headers))  # case-insensitive, as HTTP headers are
             status, body = script.answers.pop(0) if script.answers else (500, b"{}")
             if status == 0:  # hang past the client's timeout
                 threading.Event().wait(1.0)

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-
 from greenai.adapters.http_json import JsonHttp, ProviderError
 from greenai.domain.intensity import Forecast, IntensityPoint
 from greenai.domain.timeutil import parse_utc
@@ -50,9 +48,9 @@ class ElectricityMapsProvider:
     name = "electricitymaps"
 
     def __init__(self, token: Callable[[], str], base_url: str = ELECTRICITYMAPS_BASE, timeout_s: float = 5.0,
-                 retries: int = 2, backoff_s: float = 0.5, session: requests.Session | None = None) -> None:
+                 retries: int = 2, backoff_s: float = 0.5) -> None:
         self.token = token
-        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s, session)
+        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s)
 
     def forecast(self, region: str, now: datetime) -> Forecast:
         headers = {"auth-token": self.token()}

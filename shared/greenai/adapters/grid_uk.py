@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-
 from greenai.adapters.http_json import JsonHttp, ProviderError
 from greenai.domain.intensity import Forecast, IntensityPoint
 from greenai.domain.timeutil import floor_half_hour, parse_utc
@@ -70,8 +68,8 @@ class UKCarbonIntensityProvider:
     name = "uk-carbon-intensity"
 
     def __init__(self, base_url: str = UK_API_BASE, timeout_s: float = 5.0, retries: int = 2,
-                 backoff_s: float = 0.5, session: requests.Session | None = None) -> None:
-        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s, session)
+                 backoff_s: float = 0.5) -> None:
+        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s)
 
     def _get(self, path: str) -> Any:
         return self.http.get(path)

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from greenai.adapters.http_json import HttpStatusError, JsonHttp, ProviderError
 from greenai.domain.intensity import Forecast, IntensityPoint
 from greenai.domain.timeutil import parse_utc
@@ -51,10 +49,9 @@ class WattTimeProvider:
     name = "watttime"
 
     def __init__(self, credentials: Callable[[], tuple[str, str]], base_url: str = WATTTIME_BASE,
-                 timeout_s: float = 5.0, retries: int = 2, backoff_s: float = 0.5,
-                 session: requests.Session | None = None) -> None:
+                 timeout_s: float = 5.0, retries: int = 2, backoff_s: float = 0.5) -> None:
         self.credentials = credentials
-        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s, session)
+        self.http = JsonHttp(self.name, base_url, timeout_s, retries, backoff_s)
         self._token: tuple[str, float] | None = None
 
     def _bearer(self, refresh: bool = False) -> dict[str, str]:
