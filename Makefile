@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions tests bench
+	$(BIN)/ruff check shared functions tests bench layers
 	$(BIN)/mypy --config-file shared/pyproject.toml shared/greenai
 	$(BIN)/cfn-lint template.yaml
 

@@ -28,7 +28,7 @@ import importlib.util, json, sys, time
 started = time.perf_counter()
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-result = {"import_s": time.perf_counter() - started, "heavy": [m for m in %r if m in sys.modules]}
+result = {"import_s": time.perf_counter() - started, "heavy": [m for m in HEAVY if m in sys.modules]}
 if sys.argv[2] == "TrainFunction":
     from greenai.measurement.tracker import measure
     from greenai.training.datasets import load_builtin
@@ -41,7 +41,7 @@ if sys.argv[2] == "ReportFunction":
     import matplotlib
     result["matplotlib"] = matplotlib.__version__
 print(json.dumps(result))
-""" % (HEAVY,)
+""".replace("HEAVY", repr(HEAVY))
 
 
 def size_mb(folder: Path) -> float:
