@@ -79,7 +79,8 @@ def cmd_local(args: argparse.Namespace) -> int:
 def cmd_submit(args: argparse.Namespace) -> int:
     from greenai.adapters.dynamodb import DynamoJobStore
     from greenai.clock import current_clock
-    from greenai.services.submit import submit_job
+    from greenai.domain.jobs import new_job
+    from greenai.services.submit import store_job
 
     request: dict[str, Any] = {"dataset": args.dataset, "target": args.target, "mode": args.mode,
                                "expected_minutes": args.expected_minutes, "deadline": args.deadline,
@@ -90,11 +91,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         request["test_dataset"] = args.test_dataset
     if args.job_id:
         request["job_id"] = args.job_id
-    from greenai.domain.jobs import new_job
-
-    new_job(request, now=current_clock().now())  # validate before looking anything up
-    jobs = DynamoJobStore(_outputs(args)["JobsTableName"])
-    job, created = submit_job(request, now=current_clock().now(), jobs=jobs)
+    job = new_job(request, now=current_clock().now())  # refused here, before any AWS call, if anything is wrong
+    job, created = store_job(job, DynamoJobStore(_outputs(args)["JobsTableName"]))
     print(json.dumps({"job_id": job.job_id, "state": job.state.value, "created": created}))
     return 0
 
