@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -59,6 +60,7 @@ class CheckService:
     dispatcher: TrainDispatcher
     wakeups: WakeUpScheduler
     default_threshold_gco2_kwh: float = 150.0
+    act_workers: int = 16
 
     def run(self, now: datetime, only_job_id: str | None = None) -> CheckSummary:
         summary = CheckSummary(at=now)
@@ -73,8 +75,18 @@ class CheckService:
             plans = [self._plan(job, now, forecast, summary) for job in ordered]
             stored = self.decisions.record([record for _, record in plans], forecast)
             summary.decisions.extend(stored)
-            for job, (decided, _), record in zip(ordered, plans, stored, strict=True):
-                self._act(job, now, decided, record, summary)
+            actions = list(zip(ordered, plans, stored, strict=True))
+            if self.act_workers <= 1 or len(actions) < 2:
+                for job, (decided, _), record in actions:
+                    self._act(job, now, decided, record, summary)
+                continue
+            # Each act is a conditional write plus at most one schedule or invoke, independent of the others: after
+            # a mass submission thousands are due at once, and in parallel they fit the function's timeout.
+            with ThreadPoolExecutor(max_workers=self.act_workers) as pool:
+                futures = [pool.submit(self._act, job, now, decided, record, summary)
+                           for job, (decided, _), record in actions]
+                for future in futures:
+                    future.result()
         return summary
 
     def _forecast(self, region: str, now: datetime, summary: CheckSummary) -> Forecast | None:
