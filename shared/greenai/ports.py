@@ -73,9 +73,13 @@ class WakeUpScheduler(Protocol):
 
 
 class ArtifactStore(Protocol):
+    bucket: str
+
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None: ...
 
     def get_bytes(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
 
     def list_keys(self, prefix: str) -> Iterator[str]: ...
 

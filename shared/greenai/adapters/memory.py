@@ -116,6 +116,9 @@ class MemoryArtifactStore:
     def size(self, key: str) -> int:
         return len(self.objects[key])
 
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 

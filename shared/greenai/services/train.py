@@ -93,7 +93,7 @@ class TrainService:
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             return TrainResult(job_id, "already-done", run_id_for(job_id), f"job is {job.state.value}")
         keys = [evidence_key(run_id_for(job_id, task)) for task in self._tasks(job)]
-        if job.state == JobState.RUNNING and all(self._exists(key) for key in keys):
+        if job.state == JobState.RUNNING and all(self.artifacts.exists(key) for key in keys):
             # A previous attempt wrote its evidence to S3 but died before the index: finish its bookkeeping.
             records = [EvidenceRecord.from_dict(json.loads(self.artifacts.get_bytes(key))) for key in keys]
             return self._complete(job, records, now())
@@ -122,9 +122,6 @@ class TrainService:
     @staticmethod
     def _tasks(job: Job) -> tuple[str, ...]:
         return ("train", "predict") if job.test_dataset else ("train",)
-
-    def _exists(self, key: str) -> bool:
-        return any(k == key for k in self.artifacts.list_keys(key))
 
     def _load(self, job: Job) -> tuple[Dataset, Dataset | None]:
         """Load and check everything before any tracker starts: a refused job is neither measured nor recorded."""
@@ -155,7 +152,7 @@ class TrainService:
     def _write_predictions(self, job: Job, frame: Any) -> str:
         key = f"{PREDICTIONS_PREFIX}{job.job_id}/submission.csv"
         self.artifacts.put_bytes(key, frame.to_csv(index=False).encode(), "text/csv")
-        return f"s3://{getattr(self.artifacts, 'bucket', '')}/{key}"
+        return f"s3://{self.artifacts.bucket}/{key}"
 
     def _intensity_now(self, job: Job, at: datetime) -> float | None:
         """The live intensity handed to CodeCarbon, so its own figure uses the grid of this half-hour."""
