@@ -29,7 +29,7 @@ def lambda_handler(event, context):
     except ValidationError as error:
         logger.warning("refused", extra={"field": error.field, "error": error.message})
         return {"ok": False, "field": error.field, "error": error.message}
-    summary = check_service(settings).run(now, only_job_id=request.job_id)
+    summary = check_service(settings).run(now, only_job_id=request.job_id, delivery=request.scheduled_time)
     metrics.add_metric(name="JobsDispatched", unit=MetricUnit.Count, value=len(summary.dispatched))
     metrics.add_metric(name="JobsWaiting", unit=MetricUnit.Count, value=len(summary.scheduled))
     metrics.add_metric(name="ForecastFailures", unit=MetricUnit.Count, value=len(summary.forecast_failures))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from greenai.domain.jobs import ValidationError
+from greenai.domain.timeutil import parse_utc
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,8 @@ class CheckRequest:
     kind: str  # scheduled | wakeup | submit
     job_id: str | None = None
     job: dict[str, Any] | None = None
+    # When the Scheduler meant to deliver it: the same for every redelivery of one event, so their decisions share ids.
+    scheduled_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,16 @@ class ReportRequest:
     reason: str
 
 
+def _scheduled_time(event: dict[str, Any]) -> datetime | None:
+    raw = event.get("scheduled_time") or event.get("time")  # ours, or an EventBridge rule's event time
+    if raw is None:
+        return None
+    try:
+        return parse_utc(str(raw))
+    except ValueError:
+        raise ValidationError("scheduled_time", f"not an ISO-8601 time: {raw!r}") from None
+
+
 def parse_check_event(event: Any) -> CheckRequest:
     if not isinstance(event, dict):
         raise ValidationError("event", "must be a JSON object")
@@ -36,14 +50,14 @@ def parse_check_event(event: Any) -> CheckRequest:
         job_id = event.get("job_id")
         if not isinstance(job_id, str) or not job_id:
             raise ValidationError("job_id", "a wake-up event must name the job")
-        return CheckRequest("wakeup", job_id=job_id)
+        return CheckRequest("wakeup", job_id=job_id, scheduled_time=_scheduled_time(event))
     if source == "greenai.submit":
         job = event.get("job")
         if not isinstance(job, dict):
             raise ValidationError("job", "a submit event carries the job as an object")
         return CheckRequest("submit", job=job)
     # EventBridge / Scheduler recurring events ("Scheduled Event", or the scheduler's own payload).
-    return CheckRequest("scheduled")
+    return CheckRequest("scheduled", scheduled_time=_scheduled_time(event))
 
 
 def parse_train_event(event: Any) -> TrainRequest:

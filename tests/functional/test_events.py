@@ -105,6 +105,9 @@ def test_duplicate_and_concurrent_checks_dispatch_once(embedded_stack, clock):
     aws.runtime.drain()
     train_calls = [i for i in aws.runtime.invocations if i.function == out["TrainFunctionName"]]
     assert len(train_calls) == 1
+    # The four deliveries carry one scheduled time: their decisions share ids and are logged once.
+    logged = DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])).list_decisions()
+    assert [d.job_id for d in logged] == ["once"]
     assert jobs.get("once").state == JobState.SUCCEEDED
     assert len(list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())) == 1
 

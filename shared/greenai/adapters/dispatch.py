@@ -52,7 +52,8 @@ class SchedulerWakeUps:
             "Target": {
                 "Arn": self.target_arn,
                 "RoleArn": self.role_arn,
-                "Input": json.dumps({"source": "greenai.wakeup", "job_id": job.job_id}),
+                "Input": json.dumps({"source": "greenai.wakeup", "job_id": job.job_id,
+                                     "scheduled_time": "<aws.scheduler.scheduled-time>"}),
             },
         }
         try:

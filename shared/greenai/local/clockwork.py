@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from greenai.adapters.aws import client
-from greenai.domain.timeutil import parse_utc
+from greenai.domain.timeutil import format_utc, parse_utc
+
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -74,20 +76,22 @@ class Clockwork:
             if due is None or due > now:
                 continue
             target = schedule["Target"]
-            self._invoke(target["Arn"], target.get("Input", "{}"))
+            self._invoke(target["Arn"], target.get("Input", "{}"), due)
             self.fired.append((now, "one-time", schedule["Name"]))
             if schedule.get("ActionAfterCompletion") == "DELETE":
                 self.scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
             count += 1
         for recurring in self.recurring:
             if recurring.next_fire <= now:
-                self._invoke(recurring.target_arn, recurring.payload)
+                self._invoke(recurring.target_arn, recurring.payload, recurring.next_fire)
                 self.fired.append((now, "recurring", recurring.target_arn))
                 while recurring.next_fire <= now:
                     recurring.next_fire += recurring.interval
                 count += 1
         return count
 
-    def _invoke(self, arn: str, payload: str) -> None:
+    def _invoke(self, arn: str, payload: str, scheduled: datetime) -> None:
+        # The Scheduler fills in its context attributes before delivering the Input.
+        payload = payload.replace(SCHEDULED_TIME, format_utc(scheduled))
         json.loads(payload)  # a malformed Input would be refused by the Scheduler too
         self.lambda_client.invoke(FunctionName=arn, InvocationType="Event", Payload=payload.encode())

@@ -46,9 +46,9 @@ class CheckSummary:
         }
 
 
-def decision_id_for(job_id: str, now: datetime, action: str) -> str:
-    """Stable for the same job, moment and action: a redelivered check logs the same decision once."""
-    digest = hashlib.sha256(f"{job_id}|{format_utc(now)}|{action}".encode()).hexdigest()[:16]
+def decision_id_for(job_id: str, delivery: datetime, action: str) -> str:
+    """Stable for the same job, delivery and action: a redelivered check logs the same decision once."""
+    digest = hashlib.sha256(f"{job_id}|{format_utc(delivery)}|{action}".encode()).hexdigest()[:16]
     return f"dec-{digest}"
 
 
@@ -62,7 +62,9 @@ class CheckService:
     default_threshold_gco2_kwh: float = 150.0
     act_workers: int = 16
 
-    def run(self, now: datetime, only_job_id: str | None = None) -> CheckSummary:
+    def run(self, now: datetime, only_job_id: str | None = None, delivery: datetime | None = None) -> CheckSummary:
+        """Plan at `now`; `delivery` (the event's scheduled time) names the decisions, so a redelivered event logs
+        the same decisions again instead of new ones."""
         summary = CheckSummary(at=now)
         pending = [j for j in self.jobs.list_in_states(PLANNABLE_STATES) if only_job_id in (None, j.job_id)]
         by_region: dict[str, list[Job]] = defaultdict(list)
@@ -72,7 +74,7 @@ class CheckService:
             forecast = self._forecast(region, now, summary)
             # Decide for every job, log the decisions with their forecast, then act: nothing is dispatched unlogged.
             ordered = sorted(jobs, key=lambda j: (j.deadline, j.job_id))
-            plans = [self._plan(job, now, forecast, summary) for job in ordered]
+            plans = [self._plan(job, now, forecast, summary, delivery or now) for job in ordered]
             stored = self.decisions.record([record for _, record in plans], forecast)
             summary.decisions.extend(stored)
             actions = list(zip(ordered, plans, stored, strict=True))
@@ -98,8 +100,8 @@ class CheckService:
         summary.providers[region] = forecast.provider
         return forecast
 
-    def _plan(self, job: Job, now: datetime, forecast: Forecast | None,
-              summary: CheckSummary) -> tuple[Plan, DecisionRecord]:
+    def _plan(self, job: Job, now: datetime, forecast: Forecast | None, summary: CheckSummary,
+              delivery: datetime) -> tuple[Plan, DecisionRecord]:
         decided = plan(
             policy=job.policy,
             now=now,
@@ -112,7 +114,7 @@ class CheckService:
         reason = decided.reason
         if forecast is None:
             reason += f" ({summary.forecast_failures.get(job.region, 'no source')})"
-        return decided, self._record(job, now, forecast, decided, reason)
+        return decided, self._record(job, now, forecast, decided, reason, delivery)
 
     def _act(self, job: Job, now: datetime, decided: Plan, record: DecisionRecord, summary: CheckSummary) -> None:
         # The counterfactual is fixed by the first decision made on a forecast (submission time or just after).
@@ -155,9 +157,10 @@ class CheckService:
             del summary.scheduled[job.job_id]
 
     @staticmethod
-    def _record(job: Job, now: datetime, forecast: Forecast | None, decided: Plan, reason: str) -> DecisionRecord:
+    def _record(job: Job, now: datetime, forecast: Forecast | None, decided: Plan, reason: str,
+                delivery: datetime) -> DecisionRecord:
         return DecisionRecord(
-            decision_id=decision_id_for(job.job_id, now, decided.action),
+            decision_id=decision_id_for(job.job_id, delivery, decided.action),
             job_id=job.job_id,
             at_utc=format_utc(now),
             region=job.region,
