@@ -14,10 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "build"
-# Hard budgets (the build fails above them): the check's own 5 MB, Lambda's 250 MB limit for the others.
-BUDGET_MB = {"CheckFunction": 5.0, "TrainFunction": 250.0, "ReportFunction": 250.0}
-# Targets with headroom, reported but not enforced yet.
-TARGET_MB = {"TrainFunction": 200.0}
+# Hard budgets (the build fails above them): the check 5 MB, training 200 MB (room under Lambda's 250 MB), report 250 MB.
+BUDGET_MB = {"CheckFunction": 5.0, "TrainFunction": 200.0, "ReportFunction": 250.0}
+# Targets tighter than the budgets, reported but not enforced.
+TARGET_MB: dict[str, float] = {}
 LAYERS = {"CheckFunction": ["LibraryLayer", "CoreDepsLayer"],
           "TrainFunction": ["LibraryLayer", "CoreDepsLayer", "TrainDepsLayer"],
           "ReportFunction": ["LibraryLayer", "CoreDepsLayer", "ReportDepsLayer"]}
@@ -32,10 +32,12 @@ result = {"import_s": time.perf_counter() - started, "heavy": [m for m in HEAVY 
 if sys.argv[2] == "TrainFunction":
     from greenai.measurement.tracker import measure
     from greenai.training.datasets import load_builtin
-    from greenai.training.pipelines import train_and_score
+    from greenai.training.pipelines import predict, train_and_score
     data = load_builtin("diabetes")
-    (outcome, _), measured = measure(lambda: train_and_score(data.frame, data.target, "optimized"))
-    result.update(mae=outcome.mae, kwh=measured.kwh, method=measured.energy_method)
+    (outcome, pipeline), measured = measure(lambda: train_and_score(data.frame, data.target, "optimized"))
+    test = data.frame.drop(columns=[data.target]).head(20)
+    predicted = predict(pipeline, data.frame, test, data.target).frame
+    result.update(mae=outcome.mae, kwh=measured.kwh, method=measured.energy_method, predictions=len(predicted))
 if sys.argv[2] == "ReportFunction":
     from greenai.reporting import artifacts
     import matplotlib
