@@ -41,10 +41,6 @@ class Forecast:
         ordered = tuple(sorted(self.points, key=lambda p: p.start))
         object.__setattr__(self, "points", ordered)
 
-    @property
-    def horizon_end(self) -> datetime | None:
-        return self.points[-1].end if self.points else None
-
     @cached_property
     def index(self) -> WindowIndex:
         """Prefix sums over the forecast, built once and shared by every job planned on it."""
@@ -144,16 +140,3 @@ def window_mean(
     if covered < duration - timedelta(seconds=1):
         return None
     return weighted / covered.total_seconds()
-
-
-def intensity_band(gco2_kwh: float) -> str:
-    """The UK Carbon Intensity API's index band for an intensity."""
-    if gco2_kwh < 50:
-        return "very low"
-    if gco2_kwh < 150:
-        return "low"
-    if gco2_kwh < 250:
-        return "moderate"
-    if gco2_kwh < 350:
-        return "high"
-    return "very high"

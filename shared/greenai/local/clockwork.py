@@ -44,7 +44,6 @@ class Recurring:
 @dataclass
 class Clockwork:
     recurring: list[Recurring] = field(default_factory=list)
-    fired: list[tuple[datetime, str, str]] = field(default_factory=list)  # (at, kind, target)
 
     def __post_init__(self) -> None:
         self.scheduler: Any = client("scheduler")
@@ -77,14 +76,12 @@ class Clockwork:
                 continue
             target = schedule["Target"]
             self._invoke(target["Arn"], target.get("Input", "{}"), due)
-            self.fired.append((now, "one-time", schedule["Name"]))
             if schedule.get("ActionAfterCompletion") == "DELETE":
                 self.scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
             count += 1
         for recurring in self.recurring:
             if recurring.next_fire <= now:
                 self._invoke(recurring.target_arn, recurring.payload, recurring.next_fire)
-                self.fired.append((now, "recurring", recurring.target_arn))
                 while recurring.next_fire <= now:
                     recurring.next_fire += recurring.interval
                 count += 1
