@@ -67,6 +67,23 @@ def _energy_method(tracker: Any) -> str:
     return "codecarbon " + "; ".join(parts) if parts else "codecarbon (hardware unknown)"
 
 
+_warmed_up = False
+
+
+def _warm_up(options: dict[str, Any]) -> None:
+    """The first tracker in a process spends 1-2 s finding the hardware; do that once, outside any measured run, so
+    the first run of a cold start is not measured differently from the next ones."""
+    global _warmed_up
+    if _warmed_up:
+        return
+    from codecarbon import OfflineEmissionsTracker
+
+    tracker = OfflineEmissionsTracker(**options)
+    tracker.start()
+    tracker.stop()
+    _warmed_up = True
+
+
 def measure(work: Callable[[], T], *, intensity_gco2_kwh: float | None = None, country_iso_code: str = "GBR",
             measure_power_secs: float = 0.1) -> tuple[T, Measurement]:
     """Run `work` under an OfflineEmissionsTracker; raise MeasurementError rather than report a missing result."""
@@ -86,6 +103,7 @@ def measure(work: Callable[[], T], *, intensity_gco2_kwh: float | None = None, c
     }
     if intensity_gco2_kwh is not None:
         options["force_carbon_intensity_g_co2e_kwh"] = float(intensity_gco2_kwh)
+    _warm_up(options)
     tracker = OfflineEmissionsTracker(**options)
     tracker.start()
     # Timed from after start(): the first tracker in a process spends 1-2 s starting up, which is not the work's.

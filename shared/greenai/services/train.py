@@ -33,6 +33,7 @@ from greenai.training.pipelines import (
     TrainingOutcome,
     check_predictable,
     check_trainable,
+    load_estimators,
     predict,
     train_and_score,
 )
@@ -130,6 +131,7 @@ class TrainService:
         test = self.load_dataset(job.test_dataset, "test_dataset") if job.test_dataset else None
         if test is not None:
             check_predictable(train.frame, test.frame, job.target)
+        load_estimators()
         return train, test
 
     def _measured_work(self, job: Job, train: Dataset, test: Dataset | None,
