@@ -7,7 +7,6 @@ on a worker thread for Event (async) invocations, which `drain()` waits for.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -86,10 +85,15 @@ class LocalLambdaRuntime:
         self.functions[function.name] = function
         self.functions[function.arn] = function
 
-    def knows(self, name: str) -> bool:
-        return name in self.functions or name.rsplit(":", 1)[-1] in self.functions
+    def _find(self, name: str) -> DeployedFunction | None:
+        """By name or ARN (a qualified ARN's last part is the name)."""
+        return self.functions.get(name) or self.functions.get(name.rsplit(":", 1)[-1])
 
-    def _run(self, function: DeployedFunction, event: Any) -> Any:
+    def knows(self, name: str) -> bool:
+        return self._find(name) is not None
+
+    def _run(self, function: DeployedFunction, event: Any) -> Invocation:
+        """Run the handler; a failure is kept on the invocation (as Lambda reports it), not raised."""
         record = Invocation(function.name, event)
         with self._list_lock:
             self.invocations.append(record)
@@ -108,14 +112,13 @@ class LocalLambdaRuntime:
                 record.error = f"{type(exc).__name__}: {exc}"
                 record.result = {"errorMessage": str(exc), "errorType": type(exc).__name__,
                                  "stackTrace": traceback.format_exc().splitlines()}
-                raise
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
-        return record.result
+        return record
 
     def invoke(self, name: str, payload: bytes | str | None, asynchronous: bool) -> bytes:
-        function = self.functions.get(name) or self.functions.get(name.rsplit(":", 1)[-1])
+        function = self._find(name)
         if function is None:
             raise KeyError(f"function {name} is not deployed in the embedded AWS")
         event = json.loads(payload) if payload else {}
@@ -124,10 +127,7 @@ class LocalLambdaRuntime:
             with self._list_lock:
                 self._pending.append(future)
             return b""
-        try:
-            return json.dumps(self._run(function, event), default=str).encode()
-        except Exception:
-            return json.dumps(self.invocations[-1].result).encode()
+        return json.dumps(self._run(function, event).result, default=str).encode()
 
     def drain(self, timeout_s: float = 600) -> list[Invocation]:
         """Wait for every async invocation so far (and those they started); return the failed ones."""
@@ -137,9 +137,7 @@ class LocalLambdaRuntime:
             if not pending:
                 break
             for future in pending:
-                # A failure is recorded on its invocation; Lambda would retry it or send it to a DLQ.
-                with contextlib.suppress(Exception):
-                    future.result(timeout=timeout_s)
+                future.result(timeout=timeout_s)  # failures are kept on their invocation, returned below
         return [i for i in self.invocations if i.error]
 
     def shutdown(self) -> None:

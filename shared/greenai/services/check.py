@@ -77,16 +77,11 @@ class CheckService:
             plans = [self._plan(job, now, forecast, summary, delivery or now) for job in ordered]
             stored = self.decisions.record([record for _, record in plans], forecast)
             summary.decisions.extend(stored)
-            actions = list(zip(ordered, plans, stored, strict=True))
-            if self.act_workers <= 1 or len(actions) < 2:
-                for job, (decided, _), record in actions:
-                    self._act(job, now, decided, record, summary)
-                continue
             # Each act is a conditional write plus at most one schedule or invoke, independent of the others: after
             # a mass submission thousands are due at once, and in parallel they fit the function's timeout.
-            with ThreadPoolExecutor(max_workers=self.act_workers) as pool:
+            with ThreadPoolExecutor(max_workers=max(1, min(self.act_workers, len(ordered)))) as pool:
                 futures = [pool.submit(self._act, job, now, decided, record, summary)
-                           for job, (decided, _), record in actions]
+                           for job, (decided, _), record in zip(ordered, plans, stored, strict=True)]
                 for future in futures:
                     future.result()
         return summary
@@ -143,18 +138,18 @@ class CheckService:
         summary.dispatched.append(job.job_id)
 
     def _schedule(self, job: Job, now: datetime, decided: Plan, run_now: float | None, summary: CheckSummary) -> None:
+        plan_stands = (job.state == JobState.SCHEDULED and job.planned_start == decided.planned_start
+                       and job.run_now_intensity_gco2_kwh == run_now)
+        if not plan_stands:  # a standing plan's wake-up is already set
+            # Wake-up first: if the transition then loses a race, a spare check at that time is harmless.
+            self.wakeups.schedule(job, decided.planned_start)
+            scheduled = job.moved_to(JobState.SCHEDULED, now, "check", f"wait until {format_utc(decided.planned_start)}: "
+                                     f"{decided.reason}", planned_start=decided.planned_start,
+                                     run_now_intensity_gco2_kwh=run_now)
+            if not self.jobs.transition(job, PLANNABLE_STATES, scheduled):
+                summary.skipped.append(job.job_id)
+                return
         summary.scheduled[job.job_id] = decided.planned_start
-        if (job.state == JobState.SCHEDULED and job.planned_start == decided.planned_start
-                and job.run_now_intensity_gco2_kwh == run_now):
-            return  # the plan stands: its wake-up is already set
-        # Wake-up first: if the transition then loses a race, a spare check at that time is harmless.
-        self.wakeups.schedule(job, decided.planned_start)
-        scheduled = job.moved_to(JobState.SCHEDULED, now, "check", f"wait until {format_utc(decided.planned_start)}: "
-                                 f"{decided.reason}", planned_start=decided.planned_start,
-                                 run_now_intensity_gco2_kwh=run_now)
-        if not self.jobs.transition(job, PLANNABLE_STATES, scheduled):
-            summary.skipped.append(job.job_id)
-            del summary.scheduled[job.job_id]
 
     @staticmethod
     def _record(job: Job, now: datetime, forecast: Forecast | None, decided: Plan, reason: str,
