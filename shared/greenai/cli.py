@@ -198,13 +198,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _live_gb_intensity() -> float:
-    from greenai.adapters.grid_uk import UKCarbonIntensityProvider
     from greenai.clock import current_clock
     from greenai.settings import Settings
+    from greenai.wiring import uk_provider
 
-    settings = Settings.from_env()
     now = current_clock().now()
-    forecast = UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=1).forecast("GB", now)
+    forecast = uk_provider(Settings.from_env(), retries=1).forecast("GB", now)
     point = forecast.point_at(now) or forecast.points[0]
     return point.best_gco2_kwh
 

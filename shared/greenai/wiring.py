@@ -25,6 +25,11 @@ from greenai.settings import Settings
 from greenai.training.datasets import Dataset, check_fits_memory, load_builtin, read_csv_bytes
 
 
+def uk_provider(settings: Settings, retries: int = 2) -> UKCarbonIntensityProvider:
+    """The UK Carbon Intensity API as the settings point at it (GREENAI_UK_API_URL, GREENAI_HTTP_TIMEOUT_S)."""
+    return UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=retries)
+
+
 def grid_provider(settings: Settings) -> IntensityProvider:
     """GB: the live UK API, then the shipped replay; other zones: Electricity Maps, `watttime:` regions: WattTime
     (each only where its credentials are configured). Every good forecast is kept as the region's fallback."""
@@ -35,7 +40,7 @@ def grid_provider(settings: Settings) -> IntensityProvider:
         replay = ReplayProvider.shipped(settings.replay_dataset)
     if settings.grid_source == "replay":
         return replay
-    gb = FallbackProvider([UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s), replay])
+    gb = FallbackProvider([uk_provider(settings), replay])
     zones = watttime = None
     if settings.electricitymaps_token_ref:
         reference = settings.electricitymaps_token_ref

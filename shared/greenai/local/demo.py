@@ -18,7 +18,7 @@ from pathlib import Path
 
 from greenai.adapters.aws import client
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
-from greenai.adapters.grid_uk import ProviderError, UKCarbonIntensityProvider
+from greenai.adapters.http_json import ProviderError
 from greenai.adapters.s3 import S3ArtifactStore
 from greenai.clock import SimulatedClock, SystemClock, use_clock
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
@@ -31,6 +31,7 @@ from greenai.reporting.figures import savings, timing_saving_kg
 from greenai.services.download import download, selections
 from greenai.services.submit import submit_job
 from greenai.settings import Settings
+from greenai.wiring import uk_provider
 
 REPLAY_START = "2023-03-15T08:00:00Z"  # a weekday morning peak on the GB grid
 REPLAY_HOURS = 24
@@ -53,8 +54,7 @@ class DemoResult:
 
 def _save_live_forecast(now: datetime, folder: Path) -> tuple[Path, str]:
     """Ask the real UK API; on success save its forecast as a replayable snapshot file."""
-    settings = Settings.from_env()
-    forecast = UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=1).forecast("GB", now)
+    forecast = uk_provider(Settings.from_env(), retries=1).forecast("GB", now)
     path = folder / "live_fw48h_snapshot.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
