@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from greenai.domain.timeutil import UTC
 from greenai.ports import Clock
 
 

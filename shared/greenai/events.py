@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,3 +78,49 @@ def parse_report_event(event: Any) -> ReportRequest:
     if not isinstance(event, dict):
         raise ValidationError("event", "must be a JSON object")
     return ReportRequest(str(event.get("detail-type") or event.get("reason") or "on demand"))
+
+
+TRAINING_STATES = ("InProgress", "Completed", "Failed", "Stopped", "Stopping")
+
+
+@dataclass(frozen=True)
+class TrainingStateChange:
+    """EventBridge's "SageMaker Training Job State Change" for one of our training jobs."""
+
+    training_job: str
+    status: str
+    job_id: str
+    output_path: str  # the job's S3OutputPath (s3://bucket/prefix)
+    failure_reason: str
+    at: datetime | None
+
+
+def _hyperparameter(detail: dict[str, Any], name: str) -> str:
+    raw = (detail.get("HyperParameters") or {}).get(name)
+    if not isinstance(raw, str):
+        return ""
+    try:
+        decoded = json.loads(raw)  # SageMaker's SDK convention: every value JSON-encoded
+    except ValueError:
+        return raw
+    return decoded if isinstance(decoded, str) else raw
+
+
+def parse_training_state_event(event: Any) -> TrainingStateChange:
+    if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
+        raise ValidationError("detail", "a SageMaker state-change event carries the training job in `detail`")
+    detail = event["detail"]
+    name = detail.get("TrainingJobName")
+    if not isinstance(name, str) or not name:
+        raise ValidationError("detail.TrainingJobName", "is required")
+    status = detail.get("TrainingJobStatus")
+    if status not in TRAINING_STATES:
+        raise ValidationError("detail.TrainingJobStatus", f"must be one of {', '.join(TRAINING_STATES)}, got {status!r}")
+    job_id = _hyperparameter(detail, "greenai_job_id") or str((detail.get("Tags") or {}).get("greenai:job_id") or "")
+    if not job_id:
+        raise ValidationError("detail.HyperParameters.greenai_job_id", f"training job {name} names no greenai job")
+    output_path = str((detail.get("OutputDataConfig") or {}).get("S3OutputPath") or "")
+    if status == "Completed" and not output_path.startswith("s3://"):
+        raise ValidationError("detail.OutputDataConfig.S3OutputPath", f"not an s3:// path: {output_path!r}")
+    return TrainingStateChange(name, status, job_id, output_path.rstrip("/"), str(detail.get("FailureReason") or ""),
+                               _scheduled_time(event))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -30,10 +31,13 @@ class Settings:
     electricitymaps_token_ref: str  # ssm:/name or secretsmanager:name — a reference, never the token
     watttime_credentials_ref: str  # a JSON {"username", "password"} secret, by reference
     monthly_budget_kg: float
+    sagemaker_role_arn: str  # the execution role SageMaker training jobs run as
+    sagemaker_image_uri: str  # empty: AWS's scikit-learn framework image for the region
+    sagemaker_job_prefix: str  # training job names start with it (the stack name), and the event rule matches it
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
         return cls(
             jobs_table=env.get("GREENAI_JOBS_TABLE", "greenai-jobs"),
             evidence_table=env.get("GREENAI_EVIDENCE_TABLE", "greenai-evidence"),
@@ -57,4 +61,7 @@ class Settings:
             electricitymaps_token_ref=env.get("GREENAI_ELECTRICITYMAPS_TOKEN_REF", ""),
             watttime_credentials_ref=env.get("GREENAI_WATTTIME_CREDENTIALS_REF", ""),
             monthly_budget_kg=float(env.get("GREENAI_MONTHLY_BUDGET_KG", "10")),
+            sagemaker_role_arn=env.get("GREENAI_SAGEMAKER_ROLE_ARN", ""),
+            sagemaker_image_uri=env.get("GREENAI_SAGEMAKER_IMAGE_URI", ""),
+            sagemaker_job_prefix=env.get("GREENAI_SAGEMAKER_JOB_PREFIX", "greenai"),
         )

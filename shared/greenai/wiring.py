@@ -14,6 +14,7 @@ from greenai.adapters.grid_replay import ReplayProvider
 from greenai.adapters.grid_uk import UKCarbonIntensityProvider
 from greenai.adapters.grid_watttime import WattTimeProvider
 from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.sagemaker import RoutingDispatcher, SageMakerTrainDispatcher
 from greenai.adapters.secrets import read_json_secret, read_secret
 from greenai.domain.footprint import LambdaShape
 from greenai.domain.jobs import ValidationError
@@ -21,6 +22,7 @@ from greenai.ports import IntensityProvider
 from greenai.services.check import CheckService
 from greenai.services.report import ReportService
 from greenai.services.train import TrainService
+from greenai.services.training_done import TrainingDoneService
 from greenai.settings import Settings
 from greenai.training.datasets import Dataset, check_fits_memory, load_builtin, read_csv_bytes
 
@@ -30,9 +32,10 @@ def uk_provider(settings: Settings, retries: int = 2) -> UKCarbonIntensityProvid
     return UKCarbonIntensityProvider(settings.uk_api_url, timeout_s=settings.http_timeout_s, retries=retries)
 
 
-def grid_provider(settings: Settings) -> IntensityProvider:
+def grid_provider(settings: Settings, remember_forecasts: bool = True) -> IntensityProvider:
     """GB: the live UK API, then the shipped replay; other zones: Electricity Maps, `watttime:` regions: WattTime
-    (each only where its credentials are configured). Every good forecast is kept as the region's fallback."""
+    (each only where its credentials are configured). Every good forecast is kept in S3 as the region's fallback,
+    unless `remember_forecasts` is off (inside a SageMaker training job, which has no access to that prefix)."""
     if settings.replay_snapshots_csv:
         replay = ReplayProvider.from_csv(Path(settings.replay_snapshots_csv), Path(settings.replay_actuals_csv),
                                          label="replay:saved-forecast", max_snapshot_age=timedelta(hours=48))
@@ -54,6 +57,8 @@ def grid_provider(settings: Settings) -> IntensityProvider:
 
         watttime = WattTimeProvider(credentials, timeout_s=settings.http_timeout_s)
     router = RegionRouter(gb, zones, watttime)
+    if not remember_forecasts:
+        return router
     return CachingProvider(router, LastGoodForecastCache(S3ArtifactStore(settings.bucket)))
 
 
@@ -62,9 +67,51 @@ def check_service(settings: Settings, provider: IntensityProvider | None = None)
         jobs=DynamoJobStore(settings.jobs_table),
         provider=provider or grid_provider(settings),
         decisions=DynamoDecisionLog(settings.decisions_table, S3ArtifactStore(settings.bucket)),
-        dispatcher=LambdaTrainDispatcher(settings.train_function),
+        dispatcher=RoutingDispatcher(LambdaTrainDispatcher(settings.train_function),
+                                     lambda: sagemaker_dispatcher(settings)),
         wakeups=SchedulerWakeUps(settings.check_function_arn, settings.scheduler_role_arn, settings.scheduler_group),
         default_threshold_gco2_kwh=settings.threshold_gco2_kwh,
+    )
+
+
+# What a SageMaker training job's entry point needs of the settings to price its run as the train function would.
+CONTAINER_SETTINGS = ("GREENAI_BUCKET", "GREENAI_GRID_SOURCE", "GREENAI_REPLAY_DATASET", "GREENAI_UK_API_URL",
+                      "GREENAI_HTTP_TIMEOUT_S", "GREENAI_ENERGY_SOURCE", "GREENAI_ELECTRICITYMAPS_TOKEN_REF",
+                      "GREENAI_WATTTIME_CREDENTIALS_REF")
+
+
+def container_environment(settings: Settings) -> dict[str, str]:
+    values = {
+        "GREENAI_BUCKET": settings.bucket, "GREENAI_GRID_SOURCE": settings.grid_source,
+        "GREENAI_REPLAY_DATASET": settings.replay_dataset, "GREENAI_UK_API_URL": settings.uk_api_url,
+        "GREENAI_HTTP_TIMEOUT_S": str(settings.http_timeout_s), "GREENAI_ENERGY_SOURCE": settings.energy_source,
+        "GREENAI_ELECTRICITYMAPS_TOKEN_REF": settings.electricitymaps_token_ref,
+        "GREENAI_WATTTIME_CREDENTIALS_REF": settings.watttime_credentials_ref,
+    }
+    return {name: values[name] for name in CONTAINER_SETTINGS if values[name]}
+
+
+def sagemaker_dispatcher(settings: Settings) -> SageMakerTrainDispatcher:
+    return SageMakerTrainDispatcher(
+        artifacts=S3ArtifactStore(settings.bucket),
+        role_arn=settings.sagemaker_role_arn,
+        job_prefix=settings.sagemaker_job_prefix,
+        image_uri=settings.sagemaker_image_uri,
+        environment=container_environment(settings),
+    )
+
+
+def read_s3_uri(uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return S3ArtifactStore(bucket).get_bytes(key)
+
+
+def training_done_service(settings: Settings) -> TrainingDoneService:
+    return TrainingDoneService(
+        jobs=DynamoJobStore(settings.jobs_table),
+        evidence=DynamoEvidenceStore(settings.evidence_table),
+        artifacts=S3ArtifactStore(settings.bucket),
+        fetch=read_s3_uri,
     )
 
 

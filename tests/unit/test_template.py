@@ -22,7 +22,7 @@ def resources_of(template: dict, kind: str) -> dict[str, dict]:
 
 def test_functions_run_python312_with_thin_handlers_and_powertools_settings():
     functions = resources_of(translated(), "AWS::Lambda::Function")
-    assert set(functions) == {"CheckFunction", "TrainFunction", "ReportFunction"}
+    assert set(functions) == {"CheckFunction", "TrainFunction", "ReportFunction", "TrainingDoneFunction"}
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.12"
@@ -110,7 +110,10 @@ def test_no_wildcard_actions_and_resources_scoped_to_this_stack():
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert "*" not in resources, (role, statement)
     passes = [s for _, s in statements if "iam:PassRole" in json.dumps(s["Action"])]
-    assert passes and all(s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]} for s in passes)
+    assert passes and all(s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]} for s in passes
+                          if s["Resource"] != {"Fn::GetAtt": ["SageMakerExecutionRole", "Arn"]})
+    sagemaker = [s for s in passes if s["Resource"] == {"Fn::GetAtt": ["SageMakerExecutionRole", "Arn"]}]
+    assert [s["Condition"] for s in sagemaker] == [{"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}]
 
 
 def test_data_is_protected_bucket_tls_only_versioned_with_lifecycle_tables_encrypted_with_pitr():
@@ -131,8 +134,8 @@ def test_data_is_protected_bucket_tls_only_versioned_with_lifecycle_tables_encry
 def test_failures_are_caught_retried_dead_lettered_and_alarmed():
     resources = translated()["Resources"]
     configs = resources_of(translated(), "AWS::Lambda::EventInvokeConfig")
-    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs.values()} == {"CheckFunction", "TrainFunction",
-                                                                                 "ReportFunction"}
+    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs.values()} == {
+        "CheckFunction", "TrainFunction", "ReportFunction", "TrainingDoneFunction"}
     for config in configs.values():
         assert config["Properties"]["MaximumRetryAttempts"] == 2
         assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
@@ -142,7 +145,7 @@ def test_failures_are_caught_retried_dead_lettered_and_alarmed():
     assert resources["TrainFunction"]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "TrainConcurrency"}
     alarms = resources_of(translated(), "AWS::CloudWatch::Alarm")
     watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])) for a in alarms.values()}
-    for function in ("CheckFunction", "TrainFunction", "ReportFunction"):
+    for function in ("CheckFunction", "TrainFunction", "ReportFunction", "TrainingDoneFunction"):
         for metric in ("Errors", "Throttles"):
             assert (metric, json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}])) in watched
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlertTopic"}] for a in alarms.values())
@@ -171,3 +174,21 @@ def test_check_and_report_concurrency_is_capped_too():
     resources = translated()["Resources"]
     assert resources["CheckFunction"]["Properties"]["ReservedConcurrentExecutions"] == 2
     assert resources["ReportFunction"]["Properties"]["ReservedConcurrentExecutions"] == 2
+
+
+def test_sagemaker_jobs_get_a_least_privilege_role_and_their_state_changes_reach_the_completion_handler():
+    resources = translated()["Resources"]
+    role = resources["SageMakerExecutionRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    granted = json.dumps(role["Policies"])
+    for prefix in ("/code/sagemaker/*", "/datasets/*", "/sagemaker/*"):
+        assert prefix in granted
+    assert "dynamodb" not in granted and "lambda" not in granted  # the training job records nothing itself
+    rules = resources_of(translated(), "AWS::Events::Rule")
+    pattern = next(r["Properties"]["EventPattern"] for r in rules.values() if "aws.sagemaker" in json.dumps(r))
+    assert pattern["detail-type"] == ["SageMaker Training Job State Change"]
+    assert pattern["detail"]["TrainingJobName"] == [{"prefix": {"Fn::Sub": "${AWS::StackName}-"}}]
+    check = json.dumps(resources["CheckFunctionRole"]["Properties"]["Policies"])
+    assert "sagemaker:CreateTrainingJob" in check and "training-job/${AWS::StackName}-*" in check
+    variables = resources["CheckFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["GREENAI_SAGEMAKER_JOB_PREFIX"] == {"Ref": "AWS::StackName"}

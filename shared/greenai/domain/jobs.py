@@ -6,13 +6,12 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import Enum
 from typing import Any
 
+from greenai.domain.runners import Runner, RunnerError, parse_runner
 from greenai.domain.timeutil import format_utc, parse_utc
 
-# What one Lambda invocation can take; the runner's hard limit is 15 minutes.
-LAMBDA_MAX_MINUTES = 15.0
 BUILTIN_DATASETS = ("diabetes",)
 MODES = ("baseline", "optimized")
 POLICIES = ("replan", "forecast-window", "threshold")
@@ -21,13 +20,19 @@ _OUTWARD_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _WATTTIME_REGION = re.compile(r"^[A-Z0-9][A-Z0-9_]{1,40}$")
 
 
-class JobState(StrEnum):
+class JobState(str, Enum):  # noqa: UP042 - StrEnum is 3.11+; the SageMaker entry point runs on Python 3.10
     PENDING = "PENDING"
     SCHEDULED = "SCHEDULED"
     DISPATCHED = "DISPATCHED"
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
 
 # Jobs the check function still plans.
@@ -78,6 +83,7 @@ class Job:
     run_now_intensity_gco2_kwh: float | None = None
     history: tuple[Transition, ...] = field(default=())
     test_dataset: str | None = None  # predict mode: an s3:// CSV to predict for, written back as a submission CSV
+    runner: Runner = Runner()  # Lambda unless the job asks for a SageMaker training job
 
     @property
     def duration(self) -> timedelta:
@@ -107,6 +113,7 @@ class Job:
             "run_now_intensity_gco2_kwh": self.run_now_intensity_gco2_kwh,
             "history": [t.to_dict() for t in self.history],
             "test_dataset": self.test_dataset,
+            "runner": self.runner.to_dict(),
         }
 
     @classmethod
@@ -128,6 +135,7 @@ class Job:
             run_now_intensity_gco2_kwh=float(run_now) if run_now is not None else None,
             history=tuple(Transition.from_dict(t) for t in data.get("history", [])),
             test_dataset=data.get("test_dataset"),
+            runner=Runner.from_dict(data.get("runner")),
         )
 
 
@@ -186,10 +194,12 @@ def new_job(
         raise ValidationError("expected_minutes", f"must be a number of minutes, got {raw_minutes!r}") from None
     if not expected_minutes > 0:
         raise ValidationError("expected_minutes", f"must be positive, got {raw_minutes!r}")
-    if expected_minutes > LAMBDA_MAX_MINUTES:
-        raise ValidationError(
-            "expected_minutes", f"{expected_minutes:g} exceeds what the Lambda runner can take ({LAMBDA_MAX_MINUTES:g})"
-        )
+    try:
+        runner = parse_runner(request, expected_minutes)
+    except RunnerError as exc:
+        raise ValidationError(exc.field, exc.message) from None
+    if runner.is_sagemaker and test_dataset is not None:
+        raise ValidationError("test_dataset", "predict mode runs on the Lambda runner; leave runner unset for it")
 
     raw_deadline = request.get("deadline") or request.get("deadline_utc")
     try:
@@ -223,6 +233,7 @@ def new_job(
         submitted_at=now,
         policy=policy,
         test_dataset=test_dataset,
+        runner=runner,
     )
     return job.moved_to(JobState.PENDING, now, "submit", "submitted")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+# datetime.UTC is 3.11+; this module also runs in SageMaker's scikit-learn image (Python 3.10).
+UTC = timezone.utc  # noqa: UP017
 
 HALF_HOUR = timedelta(minutes=30)
 

@@ -16,8 +16,7 @@ from typing import Any
 from greenai.adapters.http_json import ProviderError
 from greenai.domain.evidence import EvidenceRecord
 from greenai.domain.footprint import (
-    LambdaShape,
-    ccf_lambda_kwh,
+    MachineShape,
     embodied_kgco2e,
     operational_kgco2e,
     sci_kgco2e_per_unit,
@@ -84,8 +83,9 @@ class TrainService:
     provider: IntensityProvider
     load_dataset: Callable[[str, str], Dataset]
     measure: Measure
-    shape: LambdaShape
+    shape: MachineShape  # Lambda's memory share, or the SageMaker instances the job ran on
     energy_source: str = "codecarbon"
+    keep_model: Callable[[Job, Any], None] | None = None  # the SageMaker runner saves the fitted model
 
     def run(self, job_id: str, decision_id: str, now: Callable[[], datetime]) -> TrainResult:
         job = self.jobs.get(job_id)
@@ -140,6 +140,8 @@ class TrainService:
         (outcome, pipeline), trained = self.measure(lambda: train_and_score(train.frame, job.target, job.mode),
                                                     intensity_gco2_kwh=intensity_now)
         work = [_Work("train", trained, started, 1.0, "one training run")]
+        if self.keep_model is not None:
+            self.keep_model(job, pipeline)  # outside the measured block: saving is not training
         if test is None:
             return work, outcome, None
         predicted_at = started + timedelta(seconds=trained.runtime_s)
@@ -194,9 +196,9 @@ class TrainService:
         finished = work.started + timedelta(seconds=measurement.runtime_s)
         intensity, intensity_source = self._run_time_intensity(job, work.started, finished)
         run_now, run_now_basis = self._run_now_intensity(job)
-        ccf_kwh = ccf_lambda_kwh(self.shape, measurement.runtime_s, measurement.cpu_utilisation)
+        ccf_kwh = self.shape.ccf_kwh(measurement.runtime_s, measurement.cpu_utilisation)
         kwh = ccf_kwh if self.energy_source == "ccf" else measurement.kwh
-        method = "Cloud Carbon Footprint Lambda model (estimated)" if self.energy_source == "ccf" else measurement.energy_method
+        method = self.shape.ccf_model if self.energy_source == "ccf" else measurement.energy_method
         embodied = embodied_kgco2e(measurement.runtime_s, self.shape.vcpus)
         notes = (f"kWh from {self.energy_source}; PUE {measurement.pue}; water from AWS WUE (estimate); "
                  f"run-now intensity is the {run_now_basis}; intensity priced at run time {format_utc(work.started)}")
@@ -254,6 +256,8 @@ class TrainService:
                 "pue": measurement.pue,
                 "memory_mb": self.shape.memory_mb,
                 "vcpus": self.shape.vcpus,
+                "ccf_model": self.shape.ccf_model,
+                "runner": job.runner.to_dict(),
                 "expected_minutes": job.expected_minutes,
                 "policy": job.policy,
                 "run_now_basis": run_now_basis,
@@ -261,11 +265,18 @@ class TrainService:
         )
 
     def _complete(self, job: Job, records: list[EvidenceRecord], at: datetime) -> TrainResult:
-        for record in records:
-            self.evidence.put_run(record)  # conditional: a second completion adds nothing
-        trained = records[0]
-        summary = (f"run {trained.run_id}: MAE {trained.quality_metric_value:.2f}, "
-                   f"{sum(r.kWh for r in records):.3g} kWh, {sum(r.kgCO2e for r in records):.3g} kgCO2e")
-        done = job.moved_to(JobState.SUCCEEDED, at, "train", summary)
-        self.jobs.transition(job, (JobState.RUNNING,), done)
-        return TrainResult(job.job_id, "succeeded", trained.run_id, "", trained)
+        return record_success(self.jobs, self.evidence, job, records, at, "train", (JobState.RUNNING,))
+
+
+def record_success(jobs: JobStore, evidence: EvidenceStore, job: Job, records: list[EvidenceRecord], at: datetime,
+                   by: str, expected: tuple[JobState, ...]) -> TrainResult:
+    """Index the run's evidence (already in S3) and mark the job done; both writes are conditional, so a second
+    completion of the same run adds nothing. Shared by the Lambda runner and SageMaker's completion handler."""
+    for record in records:
+        evidence.put_run(record)
+    trained = records[0]
+    summary = (f"run {trained.run_id}: MAE {trained.quality_metric_value:.2f}, "
+               f"{sum(r.kWh for r in records):.3g} kWh, {sum(r.kgCO2e for r in records):.3g} kgCO2e")
+    if not jobs.transition(job, expected, job.moved_to(JobState.SUCCEEDED, at, by, summary)):
+        return TrainResult(job.job_id, "already-done", trained.run_id, "another delivery recorded this run")
+    return TrainResult(job.job_id, "succeeded", trained.run_id, "", trained)

@@ -1,0 +1,145 @@
+"""Dispatch to SageMaker: one CreateTrainingJob per job, running greenai's entry point in AWS's scikit-learn image.
+
+The training job's name is derived from the job id, so a repeated dispatch finds the job it already created instead
+of starting a second one; the code travels as a content-addressed source bundle uploaded once to the stack's bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from greenai.adapters.aws import client
+from greenai.domain.jobs import Job
+from greenai.ports import ArtifactStore
+from greenai.sagemaker.bundle import ENTRY_SCRIPT, SourceBundle, build_bundle
+from greenai.sagemaker.entry import HP_DECISION_ID, HP_JOB, HP_JOB_ID
+
+# AWS's scikit-learn framework image (Python 3.10, scikit-learn 1.4.2), by region: the registry accounts are AWS's.
+SKLEARN_IMAGE_TAG = "1.4-2-cpu-py3"
+SKLEARN_IMAGE_ACCOUNTS = {
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-1": "746614075791",
+    "us-west-2": "246618743249",
+    "eu-west-1": "141502667606",
+    "eu-west-2": "764974769150",
+}
+OUTPUT_PREFIX = "sagemaker/"
+TRAIN_CHANNEL = "train"
+VOLUME_GB = 30
+_NAME_LIMIT = 63
+
+
+def sklearn_image_uri(region: str) -> str:
+    account = SKLEARN_IMAGE_ACCOUNTS.get(region)
+    if account is None:
+        raise ValueError(f"no scikit-learn image known for region {region!r}: set the SageMakerImageUri parameter")
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:{SKLEARN_IMAGE_TAG}"
+
+
+def training_job_name(prefix: str, job_id: str) -> str:
+    """`<prefix>-<job id>` within SageMaker's 63 characters of [a-zA-Z0-9-]; a hash keeps altered ids unique."""
+    cleaned = re.sub(r"[^a-zA-Z0-9-]+", "-", f"{prefix}-{job_id}").strip("-")
+    if cleaned == f"{prefix}-{job_id}" and len(cleaned) <= _NAME_LIMIT:
+        return cleaned
+    digest = hashlib.sha256(job_id.encode()).hexdigest()[:8]
+    return f"{cleaned[:_NAME_LIMIT - 9].rstrip('-')}-{digest}"
+
+
+def output_data_key(training_job: str) -> str:
+    """Where SageMaker puts what the entry point left in SM_OUTPUT_DATA_DIR."""
+    return f"{OUTPUT_PREFIX}{training_job}/output/output.tar.gz"
+
+
+@dataclass
+class SageMakerTrainDispatcher:
+    """CreateTrainingJob for a dispatched job: its dataset as the `train` channel, its runner's instances and limit."""
+
+    artifacts: ArtifactStore
+    role_arn: str
+    job_prefix: str
+    image_uri: str = ""  # empty: AWS's scikit-learn image for the client's region
+    environment: dict[str, str] = field(default_factory=dict)  # what the entry point's settings read
+    sagemaker: Any = None
+    bundle: Callable[[], SourceBundle] = build_bundle
+    _uploaded: str = ""
+
+    def __post_init__(self) -> None:
+        if self.sagemaker is None:
+            self.sagemaker = client("sagemaker")
+
+    def _code_uri(self) -> str:
+        bundle = self.bundle()
+        if self._uploaded != bundle.key and not self.artifacts.exists(bundle.key):
+            self.artifacts.put_bytes(bundle.key, bundle.body, "application/gzip")
+        self._uploaded = bundle.key
+        return f"s3://{self.artifacts.bucket}/{bundle.key}"
+
+    def request(self, job: Job, decision_id: str) -> dict[str, Any]:
+        """The CreateTrainingJob arguments for `job` (hyperparameters JSON-encoded, as SageMaker's SDK sends them)."""
+        runner = job.runner
+        document = {k: v for k, v in job.to_dict().items() if k != "history"}
+        hyperparameters = {
+            "sagemaker_program": ENTRY_SCRIPT,
+            "sagemaker_submit_directory": self._code_uri(),
+            "sagemaker_region": self.sagemaker.meta.region_name,
+            "sagemaker_container_log_level": 20,
+            HP_JOB_ID: job.job_id,
+            HP_DECISION_ID: decision_id,
+            HP_JOB: document,
+        }
+        arguments: dict[str, Any] = {
+            "TrainingJobName": training_job_name(self.job_prefix, job.job_id),
+            "AlgorithmSpecification": {"TrainingImage": self.image_uri or sklearn_image_uri(self.sagemaker.meta.region_name),
+                                       "TrainingInputMode": "File"},
+            "RoleArn": self.role_arn,
+            "HyperParameters": {k: json.dumps(v) for k, v in hyperparameters.items()},
+            "OutputDataConfig": {"S3OutputPath": f"s3://{self.artifacts.bucket}/{OUTPUT_PREFIX.rstrip('/')}"},
+            "ResourceConfig": {"InstanceType": runner.instance_type, "InstanceCount": runner.instance_count,
+                               "VolumeSizeInGB": VOLUME_GB},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(runner.max_runtime_minutes * 60)},
+            "Environment": dict(self.environment),
+            "Tags": [{"Key": "greenai:job_id", "Value": job.job_id[:256]},
+                     {"Key": "greenai:decision_id", "Value": decision_id[:256] or "none"}],
+        }
+        if job.dataset.startswith("s3://"):
+            arguments["InputDataConfig"] = [{
+                "ChannelName": TRAIN_CHANNEL,
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": job.dataset,
+                                                "S3DataDistributionType": "FullyReplicated"}},
+                "ContentType": "text/csv",
+            }]
+        return arguments
+
+    def dispatch(self, job: Job, decision_id: str) -> None:
+        try:
+            self.sagemaker.create_training_job(**self.request(job, decision_id))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceInUse":
+                raise
+            # Created by an earlier delivery of this dispatch: that training job is this job's run.
+
+
+@dataclass
+class RoutingDispatcher:
+    """Each job to its runner: Lambda by default, SageMaker for jobs that asked for it (that dispatcher is made on
+    the first SageMaker job, so checks without one never build its client)."""
+
+    lambda_runner: Any
+    make_sagemaker_runner: Callable[[], Any]
+    _sagemaker_runner: Any = None
+
+    def dispatch(self, job: Job, decision_id: str) -> None:
+        if not job.runner.is_sagemaker:
+            self.lambda_runner.dispatch(job, decision_id)
+            return
+        if self._sagemaker_runner is None:
+            self._sagemaker_runner = self.make_sagemaker_runner()
+        self._sagemaker_runner.dispatch(job, decision_id)

@@ -1,0 +1,77 @@
+"""SageMaker's word on a training job, recorded once: started → RUNNING, completed → its evidence indexed and the
+job SUCCEEDED, failed or stopped → FAILED with SageMaker's reason.
+
+EventBridge delivers at least once; every write here is conditional (write-once S3 evidence, conditional DynamoDB
+put, conditional state transition), so a second delivery of the same event changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from greenai.domain.evidence import EvidenceRecord
+from greenai.domain.jobs import Job, JobState, ValidationError
+from greenai.events import TrainingStateChange
+from greenai.ports import ArtifactStore, EvidenceStore, JobStore
+from greenai.services.train import EVIDENCE_PREFIX, TrainResult, evidence_key, record_success
+
+IN_FLIGHT = (JobState.DISPATCHED, JobState.RUNNING)
+BY = "sagemaker"
+
+
+def evidence_in_output(archive: bytes) -> list[EvidenceRecord]:
+    """The evidence JSON the entry point left in SM_OUTPUT_DATA_DIR, from SageMaker's output.tar.gz; train first."""
+    records = []
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            name = member.name.lstrip("./")
+            if member.isfile() and name.startswith(EVIDENCE_PREFIX) and name.endswith(".json"):
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    records.append(EvidenceRecord.from_dict(json.loads(handle.read())))
+    return sorted(records, key=lambda r: (r.task != "train", r.run_id))
+
+
+@dataclass
+class TrainingDoneService:
+    jobs: JobStore
+    evidence: EvidenceStore
+    artifacts: ArtifactStore
+    fetch: Callable[[str], bytes]  # s3://bucket/key → bytes (the job's output archive)
+
+    def handle(self, change: TrainingStateChange, now: datetime) -> TrainResult:
+        job = self.jobs.get(change.job_id)
+        if job is None:
+            raise ValidationError("job_id", f"no job {change.job_id!r} (training job {change.training_job})")
+        at = change.at or now
+        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+            return TrainResult(job.job_id, "already-done", None, f"job is {job.state.value}")
+        if change.status in ("InProgress", "Stopping"):
+            if job.state == JobState.DISPATCHED and change.status == "InProgress":
+                self.jobs.transition(job, (JobState.DISPATCHED,), job.moved_to(
+                    JobState.RUNNING, at, BY, f"training job {change.training_job} started"))
+            return TrainResult(job.job_id, "running", None, change.status)
+        if change.status in ("Failed", "Stopped"):
+            return self._fail(job, at, f"SageMaker training job {change.training_job} {change.status.lower()}: "
+                                       f"{change.failure_reason or 'no reason given'}")
+        archive_uri = f"{change.output_path}/{change.training_job}/output/output.tar.gz"
+        try:
+            records = evidence_in_output(self.fetch(archive_uri))
+        except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
+            return self._fail(job, at, f"training job {change.training_job} completed, but its output "
+                                       f"{archive_uri} could not be read: {exc}")
+        if not records:
+            return self._fail(job, at, f"training job {change.training_job} completed without evidence in {archive_uri}")
+        for record in records:  # S3 first, as the Lambda runner does: the immutable record, then the index
+            self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
+        return record_success(self.jobs, self.evidence, job, records, at, BY, IN_FLIGHT)
+
+    def _fail(self, job: Job, at: datetime, reason: str) -> TrainResult:
+        if not self.jobs.transition(job, IN_FLIGHT, job.moved_to(JobState.FAILED, at, BY, reason)):
+            return TrainResult(job.job_id, "already-done", None, "another delivery recorded the outcome")
+        return TrainResult(job.job_id, "failed", None, reason)

@@ -1,0 +1,224 @@
+"""The SageMaker runner: the entry point in a simulated /opt/ml, and the whole flow against the embedded AWS —
+planned, CreateTrainingJob with the right image, role, input and output, completion delivered twice and recorded
+once, failure recorded as FAILED with SageMaker's reason."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import boto3
+import pytest
+
+from greenai.adapters.aws import client
+from greenai.adapters.dynamodb import DynamoEvidenceStore, DynamoJobStore
+from greenai.adapters.memory import MemoryArtifactStore
+from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.sagemaker import SageMakerTrainDispatcher, output_data_key, sklearn_image_uri
+from greenai.clock import SimulatedClock, SystemClock, use_clock
+from greenai.domain.jobs import JobState, new_job
+from greenai.domain.runners import INSTANCE_TYPES
+from greenai.domain.timeutil import parse_utc
+from greenai.sagemaker import entry
+from greenai.sagemaker.bundle import ENTRY_SCRIPT
+from greenai.services.submit import submit_job
+from tests.conftest import load_event
+from tests.unit.test_train_service import RUN_AT, SUBMITTED, diabetes_csv, dispatched, make_service
+
+pytestmark = pytest.mark.functional
+JOB_ID = "event-sagemaker-job"  # the job the sample events in events/ name
+DATASET_KEY = "datasets/diabetes.csv"
+
+
+@pytest.fixture
+def clock():
+    simulated = SimulatedClock(RUN_AT)
+    use_clock(simulated)
+    yield simulated
+    use_clock(SystemClock())
+
+
+def simulate_container(tmp_path: Path, hyperparameters: dict[str, str], dataset: bytes | None,
+                       environment: dict[str, str]) -> tuple[int, Path]:
+    """What SageMaker does around the script: /opt/ml with the hyperparameters file and the input channel, SM_*."""
+    base = tmp_path / "opt" / "ml"
+    (base / "input" / "config").mkdir(parents=True)
+    (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    channels = []
+    if dataset is not None:
+        channel = base / "input" / "data" / "train"
+        channel.mkdir(parents=True)
+        (channel / DATASET_KEY.rsplit("/", 1)[-1]).write_bytes(dataset)
+        channels = ["train"]
+    environ = {"SM_BASE_DIR": str(base), "SM_CHANNELS": json.dumps(channels), "SM_HOSTS": '["algo-1"]',
+               "SM_CURRENT_HOST": "algo-1", "GREENAI_GRID_SOURCE": "replay", **environment}
+    return entry.main(environ), base
+
+
+def output_archive(base: Path) -> bytes:
+    """SageMaker's output.tar.gz of SM_OUTPUT_DATA_DIR."""
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+        for path in sorted((base / "output" / "data").rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=path.relative_to(base / "output" / "data").as_posix())
+    return packed.getvalue()
+
+
+def sagemaker_job(**fields):
+    return new_job({"dataset": f"s3://data/{DATASET_KEY}", "target": "disease_progression", "mode": "optimized",
+                    "expected_minutes": 60, "deadline": "2023-03-16T08:00Z", "runner": "sagemaker",
+                    "instance_type": "ml.m5.xlarge", **fields}, now=SUBMITTED, job_id=JOB_ID)
+
+
+def test_entry_point_writes_the_lambda_runners_evidence_shape_and_the_model(tmp_path, clock):
+    job = sagemaker_job().moved_to(JobState.DISPATCHED, RUN_AT, "check", "run", run_now_intensity_gco2_kwh=250.0)
+    dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore("data"), "arn:aws:iam::123456789012:role/sm", "greenai",
+                                          sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
+    request = dispatcher.request(job, "dec-1")
+    code, base = simulate_container(tmp_path, request["HyperParameters"], diabetes_csv(), {"GREENAI_BUCKET": "data"})
+    assert code == 0, (base / "output" / "failure").read_text()
+    assert (base / "model" / entry.MODEL_FILE).stat().st_size > 0
+    document = json.loads((base / "output" / "data" / "evidence" / "runs" / f"run-{JOB_ID}.json").read_text())
+    result = json.loads((base / "output" / "data" / entry.RESULT_FILE).read_text())
+    assert result["evidence_keys"] == [f"evidence/runs/run-{JOB_ID}.json"]
+
+    lambda_service, _ = make_service()
+    dispatched(lambda_service, job_id="lambda-job")
+    lambda_document = lambda_service.run("lambda-job", "dec-1", lambda: RUN_AT).evidence.to_dict()
+    assert set(document) == set(lambda_document)
+    assert set(document["details"]) == set(lambda_document["details"])
+    assert {k: type(v) for k, v in document.items()} == {k: type(v) for k, v in lambda_document.items()}
+
+    shape = INSTANCE_TYPES["ml.m5.xlarge"]
+    assert document["hardware"].startswith(shape.describe())
+    assert document["kWh_ccf_model"] == pytest.approx(
+        shape.ccf_kwh(document["runtime_s"], document["details"]["cpu_utilisation"]))
+    assert document["details"]["runner"] == {"kind": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": 1,
+                                             "max_runtime_minutes": 120.0}
+    assert document["intensity_source"] == "replay:gb-forecast-real-2023-03 actual"
+    assert document["run_now_intensity_gco2_kwh"] is not None and document["kWh"] > 0
+
+
+def test_entry_point_failure_reaches_sagemakers_failure_reason(tmp_path, clock):
+    job = sagemaker_job(target="price").moved_to(JobState.DISPATCHED, RUN_AT, "check", "run")
+    dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore("data"), "arn:aws:iam::123456789012:role/sm", "greenai",
+                                          sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
+    code, base = simulate_container(tmp_path, dispatcher.request(job, "dec-1")["HyperParameters"], diabetes_csv(), {})
+    assert code == 1
+    assert "target" in (base / "output" / "failure").read_text()
+    assert not (base / "output" / "data" / "evidence").exists()
+
+
+def test_only_the_primary_host_trains(tmp_path):
+    assert entry.main({"SM_BASE_DIR": str(tmp_path), "SM_HOSTS": '["algo-1", "algo-2"]', "SM_CURRENT_HOST": "algo-2"}) == 0
+    assert not (tmp_path / "output").exists()
+
+
+def invoke(function: str, event: dict) -> dict:
+    response = client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
+    return json.loads(response["Payload"].read())
+
+
+def submit_and_dispatch(stack, clock) -> tuple[dict, str]:
+    out = stack.outputs
+    bucket = out["BucketName"]
+    S3ArtifactStore(bucket).put_bytes(DATASET_KEY, diabetes_csv(), "text/csv")
+    clock.set(parse_utc("2023-03-16T07:00Z"))
+    # The deadline leaves no slack: the planner must start it now.
+    submit_job({"job_id": JOB_ID, "dataset": f"s3://{bucket}/{DATASET_KEY}", "target": "disease_progression",
+                "mode": "optimized", "expected_minutes": 60, "deadline": "2023-03-16T08:00Z", "runner": "sagemaker",
+                "instance_type": "ml.m5.xlarge", "max_runtime_minutes": 90}, now=clock.now(),
+               jobs=DynamoJobStore(out["JobsTableName"]))
+    checked = invoke(out["CheckFunctionName"], load_event("check_scheduled.json"))
+    assert checked["dispatched"] == [JOB_ID], checked
+    described = client("sagemaker").describe_training_job(TrainingJobName=f"greenai-{JOB_ID}")
+    return described, bucket
+
+
+def completion_event(sample: str, described: dict, bucket: str) -> dict:
+    event = load_event(sample)
+    event["detail"].update(TrainingJobName=described["TrainingJobName"], HyperParameters=described["HyperParameters"],
+                           OutputDataConfig={"KmsKeyId": "", "S3OutputPath": f"s3://{bucket}/sagemaker"})
+    return event
+
+
+def test_planned_dispatched_to_sagemaker_completed_twice_recorded_once(embedded_stack, clock, tmp_path):
+    aws, stack = embedded_stack
+    out = stack.outputs
+    described, bucket = submit_and_dispatch(stack, clock)
+    jobs = DynamoJobStore(out["JobsTableName"])
+    assert jobs.get(JOB_ID).state == JobState.DISPATCHED
+    aws.runtime.drain()
+    assert jobs.get(JOB_ID).state == JobState.DISPATCHED  # nothing was sent to the Lambda runner
+
+    assert described["AlgorithmSpecification"]["TrainingImage"] == sklearn_image_uri("eu-west-2")
+    assert described["RoleArn"] == out["SageMakerRoleArn"]
+    source = described["InputDataConfig"][0]["DataSource"]["S3DataSource"]
+    assert (described["InputDataConfig"][0]["ChannelName"], source["S3Uri"]) == ("train", f"s3://{bucket}/{DATASET_KEY}")
+    assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{bucket}/sagemaker"
+    assert described["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert described["ResourceConfig"]["InstanceCount"] == 1
+    assert described["StoppingCondition"]["MaxRuntimeInSeconds"] == 90 * 60
+    hps = {k: json.loads(v) for k, v in described["HyperParameters"].items()}
+    assert hps["sagemaker_program"] == ENTRY_SCRIPT and hps["greenai_job_id"] == JOB_ID
+    code_bucket, _, code_key = hps["sagemaker_submit_directory"].removeprefix("s3://").partition("/")
+    with tarfile.open(fileobj=io.BytesIO(S3ArtifactStore(code_bucket).get_bytes(code_key)), mode="r:gz") as tar:
+        names = set(tar.getnames())
+    assert {ENTRY_SCRIPT, "requirements.txt", "greenai/sagemaker/entry.py", "greenai/services/train.py"} <= names
+    assert not any(n.startswith("greenai/local/") for n in names)
+
+    started = invoke(out["TrainingDoneFunctionName"], completion_event("training_done_completed.json", described, bucket)
+                     | {"detail": {**completion_event("training_done_completed.json", described, bucket)["detail"],
+                                   "TrainingJobStatus": "InProgress"}})
+    assert started["status"] == "running" and jobs.get(JOB_ID).state == JobState.RUNNING
+
+    # SageMaker runs the container: the same hyperparameters, the dataset in the channel; it uploads the output.
+    dataset = S3ArtifactStore(bucket).get_bytes(DATASET_KEY)
+    code, base = simulate_container(tmp_path, described["HyperParameters"], dataset, {"GREENAI_BUCKET": bucket})
+    assert code == 0
+    S3ArtifactStore(bucket).put_bytes(output_data_key(described["TrainingJobName"]), output_archive(base),
+                                      "application/gzip")
+
+    completed = completion_event("training_done_completed.json", described, bucket)
+    first, second = invoke(out["TrainingDoneFunctionName"], completed), invoke(out["TrainingDoneFunctionName"], completed)
+    assert first["status"] == "succeeded" and first["run_id"] == f"run-{JOB_ID}"
+    assert second["status"] == "already-done"
+    job = jobs.get(JOB_ID)
+    assert job.state == JobState.SUCCEEDED
+    assert [t.state for t in job.history].count(JobState.SUCCEEDED) == 1
+    runs = list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())
+    assert [r.run_id for r in runs] == [f"run-{JOB_ID}"]
+    stored = json.loads(S3ArtifactStore(bucket).get_bytes(f"evidence/runs/run-{JOB_ID}.json"))
+    assert stored == runs[0].to_dict()
+    assert runs[0].hardware.startswith("SageMaker 1x ml.m5.xlarge") and runs[0].task == "train"
+
+    report = invoke(out["ReportFunctionName"], load_event("report.json"))
+    assert report["ok"] and report["runs"] == 1
+
+
+def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_stack, clock):
+    _, stack = embedded_stack
+    out = stack.outputs
+    described, bucket = submit_and_dispatch(stack, clock)
+    failed = completion_event("training_done_failed.json", described, bucket)
+    first, second = invoke(out["TrainingDoneFunctionName"], failed), invoke(out["TrainingDoneFunctionName"], failed)
+    assert first["status"] == "failed" and "column 'price'" in first["reason"]
+    assert second["status"] == "already-done"
+    job = DynamoJobStore(out["JobsTableName"]).get(JOB_ID)
+    assert job.state == JobState.FAILED
+    failures = [t for t in job.history if t.state == JobState.FAILED]
+    assert len(failures) == 1 and failures[0].by == "sagemaker"
+    assert "AlgorithmError" in failures[0].why and failures[0].at == parse_utc(load_event("training_done_failed.json")["time"])
+    assert list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()) == []
+
+
+def test_a_malformed_state_change_is_refused_naming_the_field(embedded_stack):
+    _, stack = embedded_stack
+    event = load_event("training_done_completed.json")
+    del event["detail"]["TrainingJobStatus"]
+    answer = invoke(stack.outputs["TrainingDoneFunctionName"], event)
+    assert answer == {"ok": False, "field": "detail.TrainingJobStatus",
+                      "error": "must be one of InProgress, Completed, Failed, Stopped, Stopping, got None"}
