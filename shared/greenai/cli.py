@@ -91,6 +91,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
         request["test_dataset"] = args.test_dataset
     if args.job_id:
         request["job_id"] = args.job_id
+    for name in ("runner", "instance_type", "instance_count", "max_runtime_minutes"):
+        if getattr(args, name) is not None:
+            request[name] = getattr(args, name)
     job = new_job(request, now=current_clock().now())  # refused here, before any AWS call, if anything is wrong
     job, created = store_job(job, DynamoJobStore(_outputs(args)["JobsTableName"]))
     print(json.dumps({"job_id": job.job_id, "state": job.state.value, "created": created}))
@@ -104,12 +107,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([j.to_dict() for j in jobs], indent=2))
         return 0
-    header = f"{'job_id':<24} {'state':<10} {'mode':<9} {'region':<6} {'planned start':<21} {'deadline':<21} last reason"
+    header = (f"{'job_id':<24} {'state':<10} {'mode':<9} {'runner':<9} {'region':<6} {'planned start':<21} "
+              f"{'deadline':<21} last reason")
     print(header)
     for job in jobs:
         planned = format_utc(job.planned_start) if job.planned_start else "-"
         reason = job.history[-1].why if job.history else ""
-        print(f"{job.job_id:<24} {job.state.value:<10} {job.mode:<9} {job.region:<6} {planned:<21} "
+        print(f"{job.job_id:<24} {job.state.value:<10} {job.mode:<9} {job.runner.kind:<9} {job.region:<6} {planned:<21} "
               f"{format_utc(job.deadline):<21} {reason[:60]}")
     return 0
 
@@ -262,12 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--dataset", required=True, help="s3://bucket/key.csv or a built-in dataset (diabetes)")
     submit.add_argument("--target", required=True, help="the column to predict")
     submit.add_argument("--mode", required=True, help="baseline | optimized")
-    submit.add_argument("--expected-minutes", required=True, help="expected run time in minutes (Lambda: at most 15)")
+    submit.add_argument("--expected-minutes", required=True,
+                        help="expected run time in minutes (Lambda: at most 15; SageMaker: up to 28 days)")
     submit.add_argument("--deadline", required=True, help="ISO-8601 UTC time by which the job must have finished")
     submit.add_argument("--region", default="GB", help="GB, an outward postcode (RG10), a region id 1-17, or a zone")
     submit.add_argument("--policy", default=None, help="replan | forecast-window | threshold")
     submit.add_argument("--test-dataset", default=None, help="predict mode: s3://bucket/test.csv to predict for")
     submit.add_argument("--job-id", default=None, help="your own id (a repeated submit with it is a no-op)")
+    submit.add_argument("--runner", default=None, help="lambda (default, at most 15 minutes) | sagemaker")
+    submit.add_argument("--instance-type", dest="instance_type", default=None,
+                        help="sagemaker: the training instance, e.g. ml.m5.xlarge or ml.g4dn.xlarge")
+    submit.add_argument("--instance-count", dest="instance_count", default=None, help="sagemaker: instances (1)")
+    submit.add_argument("--max-runtime-minutes", dest="max_runtime_minutes", default=None,
+                        help="sagemaker: stop the training job after this long (default: twice the expected time)")
     submit.set_defaults(func=cmd_submit)
 
     status = with_stack(sub.add_parser("status", help="list jobs and their states"))

@@ -122,18 +122,20 @@ def invoke(function: str, event: dict) -> dict:
     return json.loads(response["Payload"].read())
 
 
-def submit_and_dispatch(stack, clock) -> tuple[dict, str]:
+def submit_and_check(aws, stack, clock, target: str = "disease_progression") -> tuple[dict, str]:
+    """A SageMaker job with no slack (the planner must start it now), then one check; the embedded AWS runs the
+    training job it creates (greenai.local.sagemaker) and delivers SageMaker's state changes to the stack's rule."""
     out = stack.outputs
     bucket = out["BucketName"]
     S3ArtifactStore(bucket).put_bytes(DATASET_KEY, diabetes_csv(), "text/csv")
     clock.set(parse_utc("2023-03-16T07:00Z"))
-    # The deadline leaves no slack: the planner must start it now.
-    submit_job({"job_id": JOB_ID, "dataset": f"s3://{bucket}/{DATASET_KEY}", "target": "disease_progression",
+    submit_job({"job_id": JOB_ID, "dataset": f"s3://{bucket}/{DATASET_KEY}", "target": target,
                 "mode": "optimized", "expected_minutes": 60, "deadline": "2023-03-16T08:00Z", "runner": "sagemaker",
                 "instance_type": "ml.m5.xlarge", "max_runtime_minutes": 90}, now=clock.now(),
                jobs=DynamoJobStore(out["JobsTableName"]))
     checked = invoke(out["CheckFunctionName"], load_event("check_scheduled.json"))
     assert checked["dispatched"] == [JOB_ID], checked
+    assert aws.runtime.drain() == []
     described = client("sagemaker").describe_training_job(TrainingJobName=f"greenai-{JOB_ID}")
     return described, bucket
 
@@ -145,15 +147,10 @@ def completion_event(sample: str, described: dict, bucket: str) -> dict:
     return event
 
 
-def test_planned_dispatched_to_sagemaker_completed_twice_recorded_once(embedded_stack, clock, tmp_path):
+def test_planned_dispatched_to_sagemaker_run_and_recorded_once(embedded_stack, clock):
     aws, stack = embedded_stack
     out = stack.outputs
-    described, bucket = submit_and_dispatch(stack, clock)
-    jobs = DynamoJobStore(out["JobsTableName"])
-    assert jobs.get(JOB_ID).state == JobState.DISPATCHED
-    aws.runtime.drain()
-    assert jobs.get(JOB_ID).state == JobState.DISPATCHED  # nothing was sent to the Lambda runner
-
+    described, bucket = submit_and_check(aws, stack, clock)
     assert described["AlgorithmSpecification"]["TrainingImage"] == sklearn_image_uri("eu-west-2")
     assert described["RoleArn"] == out["SageMakerRoleArn"]
     source = described["InputDataConfig"][0]["DataSource"]["S3DataSource"]
@@ -162,6 +159,7 @@ def test_planned_dispatched_to_sagemaker_completed_twice_recorded_once(embedded_
     assert described["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
     assert described["ResourceConfig"]["InstanceCount"] == 1
     assert described["StoppingCondition"]["MaxRuntimeInSeconds"] == 90 * 60
+    assert described["TrainingJobStatus"] == "Completed"
     hps = {k: json.loads(v) for k, v in described["HyperParameters"].items()}
     assert hps["sagemaker_program"] == ENTRY_SCRIPT and hps["greenai_job_id"] == JOB_ID
     code_bucket, _, code_key = hps["sagemaker_submit_directory"].removeprefix("s3://").partition("/")
@@ -170,49 +168,79 @@ def test_planned_dispatched_to_sagemaker_completed_twice_recorded_once(embedded_
     assert {ENTRY_SCRIPT, "requirements.txt", "greenai/sagemaker/entry.py", "greenai/services/train.py"} <= names
     assert not any(n.startswith("greenai/local/") for n in names)
 
-    started = invoke(out["TrainingDoneFunctionName"], completion_event("training_done_completed.json", described, bucket)
-                     | {"detail": {**completion_event("training_done_completed.json", described, bucket)["detail"],
-                                   "TrainingJobStatus": "InProgress"}})
-    assert started["status"] == "running" and jobs.get(JOB_ID).state == JobState.RUNNING
-
-    # SageMaker runs the container: the same hyperparameters, the dataset in the channel; it uploads the output.
-    dataset = S3ArtifactStore(bucket).get_bytes(DATASET_KEY)
-    code, base = simulate_container(tmp_path, described["HyperParameters"], dataset, {"GREENAI_BUCKET": bucket})
-    assert code == 0
-    S3ArtifactStore(bucket).put_bytes(output_data_key(described["TrainingJobName"]), output_archive(base),
-                                      "application/gzip")
-
-    completed = completion_event("training_done_completed.json", described, bucket)
-    first, second = invoke(out["TrainingDoneFunctionName"], completed), invoke(out["TrainingDoneFunctionName"], completed)
-    assert first["status"] == "succeeded" and first["run_id"] == f"run-{JOB_ID}"
-    assert second["status"] == "already-done"
+    jobs = DynamoJobStore(out["JobsTableName"])
     job = jobs.get(JOB_ID)
-    assert job.state == JobState.SUCCEEDED
-    assert [t.state for t in job.history].count(JobState.SUCCEEDED) == 1
+    assert [(t.state, t.by) for t in job.history][-3:] == [
+        (JobState.DISPATCHED, "check"), (JobState.RUNNING, "sagemaker"), (JobState.SUCCEEDED, "sagemaker")]
     runs = list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())
     assert [r.run_id for r in runs] == [f"run-{JOB_ID}"]
-    stored = json.loads(S3ArtifactStore(bucket).get_bytes(f"evidence/runs/run-{JOB_ID}.json"))
-    assert stored == runs[0].to_dict()
+    assert json.loads(S3ArtifactStore(bucket).get_bytes(f"evidence/runs/run-{JOB_ID}.json")) == runs[0].to_dict()
     assert runs[0].hardware.startswith("SageMaker 1x ml.m5.xlarge") and runs[0].task == "train"
+    assert S3ArtifactStore(bucket).exists(f"sagemaker/greenai-{JOB_ID}/output/model.tar.gz")
+
+    # EventBridge delivers at least once: the same completion twice more records nothing more.
+    completed = completion_event("training_done_completed.json", described, bucket)
+    answers = [invoke(out["TrainingDoneFunctionName"], completed) for _ in range(2)]
+    assert [a["status"] for a in answers] == ["already-done", "already-done"]
+    assert [t.state for t in jobs.get(JOB_ID).history].count(JobState.SUCCEEDED) == 1
+    assert len(list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())) == 1
 
     report = invoke(out["ReportFunctionName"], load_event("report.json"))
     assert report["ok"] and report["runs"] == 1
 
 
-def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_stack, clock):
+def test_the_completion_handler_records_a_run_from_the_jobs_output_once(embedded_stack, clock, tmp_path):
+    """The handler on its own: SageMaker's output archive in S3, the event delivered twice, recorded once."""
     _, stack = embedded_stack
     out = stack.outputs
-    described, bucket = submit_and_dispatch(stack, clock)
-    failed = completion_event("training_done_failed.json", described, bucket)
-    first, second = invoke(out["TrainingDoneFunctionName"], failed), invoke(out["TrainingDoneFunctionName"], failed)
-    assert first["status"] == "failed" and "column 'price'" in first["reason"]
-    assert second["status"] == "already-done"
-    job = DynamoJobStore(out["JobsTableName"]).get(JOB_ID)
+    bucket = out["BucketName"]
+    jobs = DynamoJobStore(out["JobsTableName"])
+    job = sagemaker_job(dataset=f"s3://{bucket}/{DATASET_KEY}").moved_to(JobState.DISPATCHED, RUN_AT, "check", "run")
+    jobs.put_new(job)
+    dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore(bucket), out["SageMakerRoleArn"], "greenai",
+                                          sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
+    request = dispatcher.request(job, "dec-1")
+    code, base = simulate_container(tmp_path, request["HyperParameters"], diabetes_csv(), {"GREENAI_BUCKET": bucket})
+    assert code == 0
+    S3ArtifactStore(bucket).put_bytes(output_data_key(request["TrainingJobName"]), output_archive(base),
+                                      "application/gzip")
+    described = {"TrainingJobName": request["TrainingJobName"], "HyperParameters": request["HyperParameters"]}
+    completed = completion_event("training_done_completed.json", described, bucket)
+    first, second = (invoke(out["TrainingDoneFunctionName"], completed) for _ in range(2))
+    assert (first["status"], first["run_id"], second["status"]) == ("succeeded", f"run-{JOB_ID}", "already-done")
+    recorded = jobs.get(JOB_ID)
+    assert recorded.state == JobState.SUCCEEDED
+    assert recorded.history[-1].at == parse_utc(load_event("training_done_completed.json")["time"])
+    assert [r.run_id for r in DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()] == [f"run-{JOB_ID}"]
+
+
+def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_stack, clock):
+    aws, stack = embedded_stack
+    out = stack.outputs
+    described, bucket = submit_and_check(aws, stack, clock, target="price")  # no such column: the job fails
+    assert described["TrainingJobStatus"] == "Failed"
+    jobs = DynamoJobStore(out["JobsTableName"])
+    job = jobs.get(JOB_ID)
     assert job.state == JobState.FAILED
-    failures = [t for t in job.history if t.state == JobState.FAILED]
-    assert len(failures) == 1 and failures[0].by == "sagemaker"
-    assert "AlgorithmError" in failures[0].why and failures[0].at == parse_utc(load_event("training_done_failed.json")["time"])
+    assert "target" in job.history[-1].why and "price" in job.history[-1].why and job.history[-1].by == "sagemaker"
+
+    failed = completion_event("training_done_failed.json", described, bucket)
+    again = [invoke(out["TrainingDoneFunctionName"], failed) for _ in range(2)]
+    assert [a["status"] for a in again] == ["already-done", "already-done"]
+    assert [t.state for t in jobs.get(JOB_ID).history].count(JobState.FAILED) == 1
     assert list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()) == []
+
+
+def test_a_failure_event_alone_moves_a_dispatched_job_to_failed_with_sagemakers_reason(embedded_stack):
+    _, stack = embedded_stack
+    out = stack.outputs
+    jobs = DynamoJobStore(out["JobsTableName"])
+    jobs.put_new(sagemaker_job().moved_to(JobState.DISPATCHED, RUN_AT, "check", "run"))
+    event = load_event("training_done_failed.json")
+    first, second = (invoke(out["TrainingDoneFunctionName"], event) for _ in range(2))
+    assert first["status"] == "failed" and "column 'price'" in first["reason"] and second["status"] == "already-done"
+    failures = [t for t in jobs.get(JOB_ID).history if t.state == JobState.FAILED]
+    assert len(failures) == 1 and failures[0].at == parse_utc(event["time"])
 
 
 def test_a_malformed_state_change_is_refused_naming_the_field(embedded_stack):

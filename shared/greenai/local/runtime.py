@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import threading
 import traceback
@@ -128,6 +129,19 @@ class LocalLambdaRuntime:
                 self._pending.append(future)
             return b""
         return json.dumps(self._run(function, event).result, default=str).encode()
+
+    def background(self, work: Callable[[], Any]) -> None:
+        """Work the embedded AWS does after it has answered (a SageMaker training job); drain() waits for it too."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                logging.getLogger(__name__).exception("background work failed")
+
+        future = self._pool.submit(run)
+        with self._list_lock:
+            self._pending.append(future)
 
     def drain(self, timeout_s: float = 600) -> list[Invocation]:
         """Wait for every async invocation so far (and those they started); return the failed ones."""

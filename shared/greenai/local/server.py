@@ -57,6 +57,32 @@ def _route_lambda_invokes(runtime: LocalLambdaRuntime) -> None:
     _patched = True
 
 
+_active_training: Any = None
+_training_patched = False
+
+
+def _run_training_jobs(runtime: LocalLambdaRuntime) -> None:
+    """moto records CreateTrainingJob and runs nothing: run the job locally (greenai.local.sagemaker)."""
+    global _active_training, _training_patched
+    from greenai.local.sagemaker import LocalTrainingJobs
+
+    _active_training = LocalTrainingJobs(runtime)
+    if _training_patched:
+        return
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    original = SageMakerModelBackend.create_training_job
+
+    def create_training_job(self: Any, training_job_name: str, *args: Any, **kwargs: Any) -> Any:
+        created = original(self, training_job_name, *args, **kwargs)
+        if _active_training is not None:
+            _active_training.start(training_job_name)
+        return created
+
+    SageMakerModelBackend.create_training_job = create_training_job  # type: ignore[method-assign]
+    _training_patched = True
+
+
 class EmbeddedAWS:
     """`with EmbeddedAWS() as aws:` sets AWS_ENDPOINT_URL (the only switch) and fake credentials for this process."""
 
@@ -85,6 +111,7 @@ class EmbeddedAWS:
         # moto warns for each resource type its CloudFormation skips; stack.py documents and covers the one we use.
         warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
         _route_lambda_invokes(self.runtime)
+        _run_training_jobs(self.runtime)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: start every embedded AWS empty.
