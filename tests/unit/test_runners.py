@@ -86,3 +86,13 @@ def test_training_job_names_are_stable_unique_and_within_sagemakers_rules():
     assert len(long) <= 63 and long.startswith("my-stack-x")
     for name in (odd, long):
         assert all(c.isalnum() or c == "-" for c in name)
+
+
+def test_the_bundles_requirements_match_the_librarys_train_extra():
+    import tomllib
+
+    from greenai.sagemaker.bundle import CONTAINER_REQUIREMENTS
+    from tests.conftest import ROOT
+
+    train = tomllib.loads((ROOT / "shared" / "pyproject.toml").read_text())["project"]["optional-dependencies"]["train"]
+    assert [r for r in train if r.startswith("codecarbon")] == list(CONTAINER_REQUIREMENTS)

@@ -11,15 +11,15 @@ import hashlib
 import io
 import tarfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import greenai
 
 ENTRY_SCRIPT = "greenai_train.py"
 BUNDLE_PREFIX = "code/sagemaker/"
-# The container installs these from requirements.txt; it already has scikit-learn, pandas, numpy and boto3.
-CONTAINER_REQUIREMENTS = ("codecarbon",)
+# The container installs these from requirements.txt; it already has scikit-learn, pandas, numpy and boto3. The same
+# range as the library's `train` extra (a test holds them equal), so the bundle is the same wherever it is built.
+CONTAINER_REQUIREMENTS = ("codecarbon>=3.0,<4",)
 _SKIPPED_PARTS = {"__pycache__", "local"}  # the embedded AWS (moto) is a laptop's, not a training job's
 
 ENTRY_SOURCE = '''"""SageMaker runs this: greenai's training entry point (greenai.sagemaker.entry), from the bundled library."""
@@ -44,13 +44,7 @@ class SourceBundle:
 
 
 def _requirements() -> str:
-    lines = []
-    for name in CONTAINER_REQUIREMENTS:
-        try:
-            lines.append(f"{name}=={metadata.version(name)}")  # the version the library was tested with
-        except metadata.PackageNotFoundError:
-            lines.append(name)
-    return "\n".join(lines) + "\n"
+    return "\n".join(CONTAINER_REQUIREMENTS) + "\n"
 
 
 def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
