@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
@@ -46,7 +46,9 @@ class EvidenceStore(Protocol):
         """Store a run's evidence once; False if that run id is already recorded."""
         ...
 
-    def list_runs(self) -> Iterator[EvidenceRecord]: ...
+    def list_runs(self, compact_before: date | None = None) -> Iterator[EvidenceRecord]:
+        """Every run; a store that bundles closed days may compact those before `compact_before` as it reads."""
+        ...
 
 
 class DecisionLog(Protocol):
@@ -55,7 +57,7 @@ class DecisionLog(Protocol):
         Recording the same decisions again changes nothing."""
         ...
 
-    def list_decisions(self) -> Iterator[DecisionRecord]: ...
+    def list_decisions(self, compact_before: date | None = None) -> Iterator[DecisionRecord]: ...
 
 
 class TrainDispatcher(Protocol):
@@ -86,3 +88,11 @@ class ArtifactStore(Protocol):
     def put_json_once(self, key: str, document: dict[str, Any]) -> bool:
         """Write an immutable JSON object; False if it already exists."""
         ...
+
+
+class ReportArtifacts(ArtifactStore, Protocol):
+    """What the report writes with: big files streamed from disk, and server-side copies into latest/."""
+
+    def put_file(self, key: str, path: str, content_type: str) -> None: ...
+
+    def copy(self, source_key: str, key: str) -> None: ...

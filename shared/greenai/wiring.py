@@ -109,7 +109,7 @@ def read_s3_uri(uri: str) -> bytes:
 def training_done_service(settings: Settings) -> TrainingDoneService:
     return TrainingDoneService(
         jobs=DynamoJobStore(settings.jobs_table),
-        evidence=DynamoEvidenceStore(settings.evidence_table),
+        evidence=DynamoEvidenceStore(settings.evidence_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
         fetch=read_s3_uri,
     )
@@ -140,7 +140,7 @@ def train_service(settings: Settings, provider: IntensityProvider | None = None)
     artifacts = S3ArtifactStore(settings.bucket)
     return TrainService(
         jobs=DynamoJobStore(settings.jobs_table),
-        evidence=DynamoEvidenceStore(settings.evidence_table),
+        evidence=DynamoEvidenceStore(settings.evidence_table, S3ArtifactStore(settings.bucket)),
         artifacts=artifacts,
         provider=provider or grid_provider(settings),
         load_dataset=dataset_loader(artifacts, settings.memory_mb),
@@ -152,7 +152,7 @@ def train_service(settings: Settings, provider: IntensityProvider | None = None)
 
 def report_service(settings: Settings) -> ReportService:
     return ReportService(
-        evidence=DynamoEvidenceStore(settings.evidence_table),
+        evidence=DynamoEvidenceStore(settings.evidence_table, S3ArtifactStore(settings.bucket)),
         decisions=DynamoDecisionLog(settings.decisions_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
         provider=grid_provider(settings),

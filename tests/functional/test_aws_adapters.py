@@ -66,3 +66,21 @@ def test_evidence_objects_are_write_once(aws):
     assert store.put_json_once("evidence/runs/run-1.json", {"kWh": 1.0}) is True
     assert store.put_json_once("evidence/runs/run-1.json", {"kWh": 2.0}) is False
     assert json.loads(store.get_bytes("evidence/runs/run-1.json")) == {"kWh": 1.0}
+
+
+def test_conditional_puts_compare_and_swap_on_the_etag_and_copies_stay_server_side(aws, tmp_path):
+    client("s3").create_bucket(Bucket="cas-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    store = S3ArtifactStore("cas-test")
+    assert store.get_versioned("evidence/log/2023-03-14/10.jsonl") is None
+    assert store.put_conditional("evidence/log/2023-03-14/10.jsonl", b"a\n", "application/x-ndjson", None) is True
+    assert store.put_conditional("evidence/log/2023-03-14/10.jsonl", b"b\n", "application/x-ndjson", None) is False
+    body, etag = store.get_versioned("evidence/log/2023-03-14/10.jsonl")
+    assert store.put_conditional("evidence/log/2023-03-14/10.jsonl", body + b"c\n", "application/x-ndjson", etag)
+    assert store.put_conditional("evidence/log/2023-03-14/10.jsonl", b"stale\n", "application/x-ndjson", etag) is False
+    assert store.get_bytes("evidence/log/2023-03-14/10.jsonl") == b"a\nc\n"
+    big = tmp_path / "big.json"
+    big.write_bytes(b"[" + b"0," * 300_000 + b"0]")
+    store.put_file("reports/x/big.json", str(big), "application/json")
+    store.copy("reports/x/big.json", "reports/latest/big.json")
+    assert store.get_bytes("reports/latest/big.json") == big.read_bytes()
+    assert client("s3").head_object(Bucket="cas-test", Key="reports/latest/big.json")["ContentType"] == "application/json"

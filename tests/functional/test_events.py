@@ -75,12 +75,18 @@ def test_events_drive_submit_check_wakeup_train_report(embedded_stack, clock):
     # train.json redelivered (at-least-once): nothing is trained or recorded twice.
     redelivered = invoke(out["TrainFunctionName"], load_event("train.json"))
     assert redelivered["status"] == "already-done"
-    runs = list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())
+    runs = list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs())
     assert [r.run_id for r in runs] == ["run-demo-baseline"]
 
     report = invoke(out["ReportFunctionName"], load_event("report.json"))
     assert report["ok"] and report["runs"] == 1
     assert len(list(DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])).list_decisions())) == report["decisions"]
+    # The decisions file is streamed up once and copied into latest/; every decision the checks made is in it.
+    bucket = S3ArtifactStore(out["BucketName"])
+    dated = json.loads(bucket.get_bytes(report["prefix"] + "carbon_aware_decision.json"))
+    assert dated == json.loads(bucket.get_bytes("reports/latest/carbon_aware_decision.json"))
+    logged = client("dynamodb").scan(TableName=out["DecisionsTableName"], Select="COUNT")["Count"]
+    assert len(dated) == report["decisions"] == logged and all(d["forecast"] for d in dated)
 
 
 def test_bad_submit_event_is_refused_naming_the_field_and_writes_nothing(embedded_stack, clock):
@@ -110,7 +116,7 @@ def test_duplicate_and_concurrent_checks_dispatch_once(embedded_stack, clock):
     logged = DynamoDecisionLog(out["DecisionsTableName"], S3ArtifactStore(out["BucketName"])).list_decisions()
     assert [d.job_id for d in logged] == ["once"]
     assert jobs.get("once").state == JobState.SUCCEEDED
-    assert len(list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())) == 1
+    assert len(list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs())) == 1
 
 
 def test_train_refuses_a_missing_target_column_marks_failed_and_records_nothing(embedded_stack, clock):
@@ -127,7 +133,7 @@ def test_train_refuses_a_missing_target_column_marks_failed_and_records_nothing(
     job = jobs.get("bad-target")
     assert job.state == JobState.FAILED
     assert "target" in job.history[-1].why and "price" in job.history[-1].why
-    assert list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()) == []
+    assert list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs()) == []
     clock.advance(timedelta(minutes=30))
 
 

@@ -172,7 +172,7 @@ def test_planned_dispatched_to_sagemaker_run_and_recorded_once(embedded_stack, c
     job = jobs.get(JOB_ID)
     assert [(t.state, t.by) for t in job.history][-3:] == [
         (JobState.DISPATCHED, "check"), (JobState.RUNNING, "sagemaker"), (JobState.SUCCEEDED, "sagemaker")]
-    runs = list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())
+    runs = list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs())
     assert [r.run_id for r in runs] == [f"run-{JOB_ID}"]
     assert json.loads(S3ArtifactStore(bucket).get_bytes(f"evidence/runs/run-{JOB_ID}.json")) == runs[0].to_dict()
     assert runs[0].hardware.startswith("SageMaker 1x ml.m5.xlarge") and runs[0].task == "train"
@@ -183,7 +183,7 @@ def test_planned_dispatched_to_sagemaker_run_and_recorded_once(embedded_stack, c
     answers = [invoke(out["TrainingDoneFunctionName"], completed) for _ in range(2)]
     assert [a["status"] for a in answers] == ["already-done", "already-done"]
     assert [t.state for t in jobs.get(JOB_ID).history].count(JobState.SUCCEEDED) == 1
-    assert len(list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs())) == 1
+    assert len(list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs())) == 1
 
     report = invoke(out["ReportFunctionName"], load_event("report.json"))
     assert report["ok"] and report["runs"] == 1
@@ -211,7 +211,7 @@ def test_the_completion_handler_records_a_run_from_the_jobs_output_once(embedded
     recorded = jobs.get(JOB_ID)
     assert recorded.state == JobState.SUCCEEDED
     assert recorded.history[-1].at == parse_utc(load_event("training_done_completed.json")["time"])
-    assert [r.run_id for r in DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()] == [f"run-{JOB_ID}"]
+    assert [r.run_id for r in DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs()] == [f"run-{JOB_ID}"]
 
 
 def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_stack, clock):
@@ -228,7 +228,7 @@ def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_
     again = [invoke(out["TrainingDoneFunctionName"], failed) for _ in range(2)]
     assert [a["status"] for a in again] == ["already-done", "already-done"]
     assert [t.state for t in jobs.get(JOB_ID).history].count(JobState.FAILED) == 1
-    assert list(DynamoEvidenceStore(out["EvidenceTableName"]).list_runs()) == []
+    assert list(DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs()) == []
 
 
 def test_a_failure_event_alone_moves_a_dispatched_job_to_failed_with_sagemakers_reason(embedded_stack):

@@ -1,4 +1,5 @@
-"""DynamoDB adapters: the job store (conditional state transitions), the evidence index and the decision log.
+"""DynamoDB adapters: the job store (conditional state transitions), the evidence index and the decision log (each
+with the S3 side the report reads in bulk).
 
 Each item keeps its key attributes as top-level attributes and the whole record as one JSON document (`doc`), so
 floats need no Decimal juggling and the stored record is exactly the domain's.
@@ -10,12 +11,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from greenai.adapters.aws import client
 from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.s3_logs import S3DecisionArchive, S3EvidenceLog, VersionedObjects
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
 from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import Job, JobState
@@ -108,18 +111,24 @@ class DynamoJobStore:
 
 
 class DynamoEvidenceStore:
-    def __init__(self, table: str, ddb: Any | None = None) -> None:
+    """Evidence: one DynamoDB item per run (looked up by run, written once) and the hourly S3 log the report reads in
+    bulk (s3_logs.S3EvidenceLog). The log is appended first, so every indexed run is in it."""
+
+    def __init__(self, table: str, archive: VersionedObjects, ddb: Any | None = None) -> None:
         self.table = table
+        self.log = S3EvidenceLog(archive)
         self.ddb = ddb or client("dynamodb")
 
+    @staticmethod
+    def _item(record: EvidenceRecord) -> dict[str, Any]:
+        return {"run_id": {"S": record.run_id}, "job_id": {"S": record.job_id},
+                "finished_utc": {"S": record.finished_utc}, "doc": {"S": json.dumps(record.to_dict())}}
+
     def put_run(self, record: EvidenceRecord) -> bool:
+        self.log.append([record])
         try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item={"run_id": {"S": record.run_id}, "job_id": {"S": record.job_id},
-                      "finished_utc": {"S": record.finished_utc}, "doc": {"S": json.dumps(record.to_dict())}},
-                ConditionExpression="attribute_not_exists(run_id)",
-            )
+            self.ddb.put_item(TableName=self.table, Item=self._item(record),
+                              ConditionExpression="attribute_not_exists(run_id)")
         except ClientError as exc:
             if _conditional_failed(exc):
                 return False
@@ -127,13 +136,16 @@ class DynamoEvidenceStore:
         return True
 
     def put_many(self, records: Sequence[EvidenceRecord]) -> None:
-        """Bulk load (imports, benchmarks): BatchWriteItem, 25 at a time, unprocessed items retried."""
-        items = [{"PutRequest": {"Item": {"run_id": {"S": r.run_id}, "job_id": {"S": r.job_id},
-                                          "finished_utc": {"S": r.finished_utc}, "doc": {"S": json.dumps(r.to_dict())}}}}
-                 for r in records]
-        _batch_write(self.ddb, self.table, items)
+        """Bulk load (imports, benchmarks): the log by hour, then BatchWriteItem 25 at a time."""
+        self.log.append(records)
+        _batch_write(self.ddb, self.table, [{"PutRequest": {"Item": self._item(r)}} for r in records])
 
-    def list_runs(self) -> Iterator[EvidenceRecord]:
+    def list_runs(self, compact_before: date | None = None) -> Iterator[EvidenceRecord]:
+        """Every run, from the S3 log (closed days before `compact_before` are compacted as they are read)."""
+        return iter(self.log.read(compact_before))
+
+    def indexed_runs(self) -> Iterator[EvidenceRecord]:
+        """The DynamoDB side, item by item (a full scan: for checks and small tables, not for reports)."""
         for item in _paginate(self.ddb, "scan", TableName=self.table):
             yield EvidenceRecord.from_dict(json.loads(item["doc"]["S"]))
 
@@ -147,7 +159,6 @@ class DynamoDecisionLog:
         self.table = table
         self.archive = archive
         self.ddb = ddb or client("dynamodb")
-        self._forecasts: dict[str, list[dict[str, Any]]] = {}
 
     @staticmethod
     def archive_key(decisions: Sequence[DecisionRecord]) -> str:
@@ -176,13 +187,7 @@ class DynamoDecisionLog:
         _batch_write(self.ddb, self.table, items)  # same keys, same content: a replayed check changes nothing
         return stored
 
-    def _forecast(self, key: str) -> list[dict[str, Any]]:
-        if key not in self._forecasts:
-            self._forecasts[key] = json.loads(self.archive.get_bytes(key))["forecast"] if key else []
-        return self._forecasts[key]
-
-    def list_decisions(self, with_forecasts: bool = True) -> Iterator[DecisionRecord]:
-        for item in _paginate(self.ddb, "scan", TableName=self.table):
-            data = json.loads(item["doc"]["S"])
-            forecast = self._forecast(data.get("forecast_key", "")) if with_forecasts else []
-            yield DecisionRecord.from_dict({**data, "forecast": forecast})
+    def list_decisions(self, compact_before: date | None = None) -> Iterator[DecisionRecord]:
+        """Every decision with its forecast, from the S3 archive (closed days compacted as they are read); the
+        DynamoDB items are for lookups by job and expire, the archive is the full record."""
+        return iter(S3DecisionArchive(self.archive).read(compact_before))

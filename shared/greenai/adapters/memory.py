@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from greenai.domain.evidence import DecisionRecord, EvidenceRecord
@@ -50,7 +50,7 @@ class MemoryEvidenceStore:
     def put_run(self, record: EvidenceRecord) -> bool:
         return self.runs.setdefault(record.run_id, record) is record
 
-    def list_runs(self) -> Iterator[EvidenceRecord]:
+    def list_runs(self, compact_before: date | None = None) -> Iterator[EvidenceRecord]:
         return iter(list(self.runs.values()))
 
 
@@ -63,7 +63,7 @@ class MemoryDecisionLog:
             self.decisions.setdefault(decision.decision_id, decision)
         return list(decisions)
 
-    def list_decisions(self) -> Iterator[DecisionRecord]:
+    def list_decisions(self, compact_before: date | None = None) -> Iterator[DecisionRecord]:
         return iter(list(self.decisions.values()))
 
 
@@ -106,6 +106,7 @@ class MemoryArtifactStore:
     def __init__(self, bucket: str = "memory") -> None:
         self.bucket = bucket
         self.objects: dict[str, bytes] = {}
+        self._lock = threading.Lock()  # conditional puts compare and set atomically, as S3's do
 
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = body
@@ -121,6 +122,26 @@ class MemoryArtifactStore:
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        if key not in self.objects:
+            return None
+        return self.objects[key], str(hash(self.objects[key]))
+
+    def put_conditional(self, key: str, body: bytes, content_type: str, etag: str | None) -> bool:
+        with self._lock:
+            current = self.get_versioned(key)
+            if (current[1] if current else None) != etag:
+                return False
+            self.objects[key] = body
+            return True
+
+    def put_file(self, key: str, path: str, content_type: str) -> None:
+        with open(path, "rb") as body:
+            self.objects[key] = body.read()
+
+    def copy(self, source_key: str, key: str) -> None:
+        self.objects[key] = self.objects[source_key]
 
     def put_json_once(self, key: str, document: dict[str, Any]) -> bool:
         import json

@@ -139,7 +139,7 @@ def _simulate(stack: LocalStack, aws: EmbeddedAWS, clock: SimulatedClock, start:
         raise RuntimeError(f"report failed: {answer}")
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     files = download(outputs["BucketName"], selections("latest", evidence=False), artifacts_dir)
-    evidence = sorted(DynamoEvidenceStore(outputs["EvidenceTableName"]).list_runs(), key=lambda r: r.phase)
+    evidence = sorted(DynamoEvidenceStore(outputs["EvidenceTableName"], S3ArtifactStore(outputs["BucketName"])).list_runs(), key=lambda r: r.phase)
     summary = summarise(evidence, decisions, source_note)
     say(summary)
     say(f"Artifacts ({len(files)} files) in {artifacts_dir.resolve()}: open index.html first.")

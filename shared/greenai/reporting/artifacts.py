@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import BinaryIO
 
 from greenai.domain import footprint as fp
 from greenai.domain.evidence import DECISION_FIELDS, EVIDENCE_COLUMNS, DecisionRecord, EvidenceRecord
@@ -36,22 +37,34 @@ def evidence_csv(records: Sequence[EvidenceRecord]) -> bytes:
     return out.getvalue().encode()
 
 
-def decisions_json(decisions: Sequence[DecisionRecord]) -> bytes:
-    """A JSON list, one decision per line, each with its forecast inline (DESIGN.md's contract).
+def write_decisions_json(decisions: Sequence[DecisionRecord], out: BinaryIO) -> int:
+    """A JSON list, one decision per line, each with its forecast inline (DESIGN.md's contract), written as it goes:
+    200,000 decisions make a file of a gigabyte or more, which never sits whole in memory. Returns the bytes written.
 
     Decisions of one check share one forecast: it is encoded once and spliced into each line, which keeps a report of
     hundreds of thousands of decisions to string joins instead of re-encoding the same 96 points each time."""
     ordered = sorted(decisions, key=lambda d: (d.at_utc, d.job_id, d.decision_id))
     encoded: dict[int, str] = {}
-    lines = []
-    for d in ordered:
+    written = out.write(b"[\n")
+    batch: list[str] = []
+    for index, d in enumerate(ordered):
         forecast = encoded.get(id(d.forecast))
         if forecast is None:
             forecast = encoded[id(d.forecast)] = json.dumps(d.forecast)
         head = json.dumps({name: getattr(d, name) for name in DECISION_FIELDS if name != "forecast"}
                           | {"policy": d.policy, "forecast_key": d.forecast_key})
-        lines.append(f'{head[:-1]}, "forecast": {forecast}}}')
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode()
+        batch.append(f'{head[:-1]}, "forecast": {forecast}}}' + (",\n" if index < len(ordered) - 1 else "\n"))
+        if len(batch) >= 2000:
+            written += out.write("".join(batch).encode())
+            batch.clear()
+    written += out.write(("".join(batch) + "]\n").encode())
+    return written
+
+
+def decisions_json(decisions: Sequence[DecisionRecord]) -> bytes:
+    out = io.BytesIO()
+    write_decisions_json(decisions, out)
+    return out.getvalue()
 
 
 def impact_math_csv(records: Sequence[EvidenceRecord]) -> bytes:
