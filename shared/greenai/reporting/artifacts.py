@@ -37,6 +37,9 @@ def evidence_csv(records: Sequence[EvidenceRecord]) -> bytes:
     return out.getvalue().encode()
 
 
+COMPACT = (",", ":")  # a decision's forecast is most of the file: no spaces in it
+
+
 def write_decisions_json(decisions: Sequence[DecisionRecord], out: BinaryIO) -> int:
     """A JSON list, one decision per line, each with its forecast inline (DESIGN.md's contract), written as it goes:
     200,000 decisions make a file of a gigabyte or more, which never sits whole in memory. Returns the bytes written.
@@ -50,10 +53,10 @@ def write_decisions_json(decisions: Sequence[DecisionRecord], out: BinaryIO) -> 
     for index, d in enumerate(ordered):
         forecast = encoded.get(id(d.forecast))
         if forecast is None:
-            forecast = encoded[id(d.forecast)] = json.dumps(d.forecast)
+            forecast = encoded[id(d.forecast)] = json.dumps(d.forecast, separators=COMPACT)
         head = json.dumps({name: getattr(d, name) for name in DECISION_FIELDS if name != "forecast"}
-                          | {"policy": d.policy, "forecast_key": d.forecast_key})
-        batch.append(f'{head[:-1]}, "forecast": {forecast}}}' + (",\n" if index < len(ordered) - 1 else "\n"))
+                          | {"policy": d.policy, "forecast_key": d.forecast_key}, separators=COMPACT)
+        batch.append(f'{head[:-1]},"forecast":{forecast}}}' + (",\n" if index < len(ordered) - 1 else "\n"))
         if len(batch) >= 2000:
             written += out.write("".join(batch).encode())
             batch.clear()
