@@ -250,3 +250,14 @@ def test_a_malformed_state_change_is_refused_naming_the_field(embedded_stack):
     answer = invoke(stack.outputs["TrainingDoneFunctionName"], event)
     assert answer == {"ok": False, "field": "detail.TrainingJobStatus",
                       "error": "must be one of InProgress, Completed, Failed, Stopped, Stopping, got None"}
+
+
+def test_an_outcome_for_a_job_whose_dispatch_answer_was_lost_still_reaches_it(embedded_stack):
+    """CreateTrainingJob succeeded but its answer did not arrive: the check put the job back in the queue. What
+    SageMaker then reports is still this job's outcome."""
+    _, stack = embedded_stack
+    out = stack.outputs
+    jobs = DynamoJobStore(out["JobsTableName"])
+    jobs.put_new(sagemaker_job())  # PENDING
+    first = invoke(out["TrainingDoneFunctionName"], load_event("training_done_failed.json"))
+    assert first["status"] == "failed" and jobs.get(JOB_ID).state == JobState.FAILED

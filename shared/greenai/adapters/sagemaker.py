@@ -69,6 +69,7 @@ class SageMakerTrainDispatcher:
     environment: dict[str, str] = field(default_factory=dict)  # what the entry point's settings read
     sagemaker: Any = None
     bundle: Callable[[], SourceBundle] = build_bundle
+    _built: SourceBundle | None = None
     _uploaded: str = ""
 
     def __post_init__(self) -> None:
@@ -76,7 +77,7 @@ class SageMakerTrainDispatcher:
             self.sagemaker = client("sagemaker")
 
     def _code_uri(self) -> str:
-        bundle = self.bundle()
+        bundle = self._built = self._built or self.bundle()  # once per process: the library does not change
         if self._uploaded != bundle.key and not self.artifacts.exists(bundle.key):
             self.artifacts.put_bytes(bundle.key, bundle.body, "application/gzip")
         self._uploaded = bundle.key

@@ -20,7 +20,9 @@ from greenai.events import TrainingStateChange
 from greenai.ports import ArtifactStore, EvidenceStore, JobStore
 from greenai.services.train import EVIDENCE_PREFIX, TrainResult, evidence_key, record_success
 
-IN_FLIGHT = (JobState.DISPATCHED, JobState.RUNNING)
+# Any state short of done: a dispatch whose answer was lost puts the job back in the queue although SageMaker has it;
+# what SageMaker then reports still belongs to the job (the next dispatch finds the same training job name).
+IN_FLIGHT = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED, JobState.RUNNING)
 BY = "sagemaker"
 
 
@@ -52,8 +54,8 @@ class TrainingDoneService:
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             return TrainResult(job.job_id, "already-done", None, f"job is {job.state.value}")
         if change.status in ("InProgress", "Stopping"):
-            if job.state == JobState.DISPATCHED and change.status == "InProgress":
-                self.jobs.transition(job, (JobState.DISPATCHED,), job.moved_to(
+            if job.state != JobState.RUNNING and change.status == "InProgress":
+                self.jobs.transition(job, IN_FLIGHT, job.moved_to(
                     JobState.RUNNING, at, BY, f"training job {change.training_job} started"))
             return TrainResult(job.job_id, "running", None, change.status)
         if change.status in ("Failed", "Stopped"):
