@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from greenai.domain.runners import Runner, RunnerError, parse_runner
+from greenai.domain.errors import ValidationError
+from greenai.domain.runners import Runner, parse_runner
 from greenai.domain.timeutil import format_utc, parse_utc
 
 BUILTIN_DATASETS = ("diabetes",)
@@ -37,15 +38,6 @@ class JobState(str, Enum):  # noqa: UP042 - StrEnum is 3.11+; the SageMaker entr
 
 # Jobs the check function still plans.
 PLANNABLE_STATES = (JobState.PENDING, JobState.SCHEDULED)
-
-
-class ValidationError(ValueError):
-    """Bad user input; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -194,10 +186,7 @@ def new_job(
         raise ValidationError("expected_minutes", f"must be a number of minutes, got {raw_minutes!r}") from None
     if not expected_minutes > 0:
         raise ValidationError("expected_minutes", f"must be positive, got {raw_minutes!r}")
-    try:
-        runner = parse_runner(request, expected_minutes)
-    except RunnerError as exc:
-        raise ValidationError(exc.field, exc.message) from None
+    runner = parse_runner(request, expected_minutes)
     if runner.is_sagemaker and test_dataset is not None:
         raise ValidationError("test_dataset", "predict mode runs on the Lambda runner; leave runner unset for it")
 

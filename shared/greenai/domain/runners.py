@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from greenai.domain.errors import ValidationError
 from greenai.domain.footprint import InstanceShape
 
 LAMBDA = "lambda"
@@ -40,15 +41,6 @@ INSTANCE_TYPES: dict[str, InstanceShape] = {
         InstanceShape("ml.p3.2xlarge", 8, 61, 1, "NVIDIA V100", 300),
     )
 }
-
-
-class RunnerError(ValueError):
-    """A runner request that cannot be honoured; `field` names what to fix (jobs.py turns it into ValidationError)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -88,13 +80,13 @@ def parse_runner(request: dict[str, Any], expected_minutes: float) -> Runner:
     """The runner a submission asks for, checked against that runner's limits for `expected_minutes`."""
     kind = str(request.get("runner") or LAMBDA).strip().lower()
     if kind not in RUNNERS:
-        raise RunnerError("runner", f"must be one of {', '.join(RUNNERS)}, got {request.get('runner')!r}")
+        raise ValidationError("runner", f"must be one of {', '.join(RUNNERS)}, got {request.get('runner')!r}")
     if kind == LAMBDA:
         for name in ("instance_type", "instance_count", "max_runtime_minutes"):
             if request.get(name) not in (None, ""):
-                raise RunnerError(name, "only applies to the sagemaker runner (set runner to sagemaker)")
+                raise ValidationError(name, "only applies to the sagemaker runner (set runner to sagemaker)")
         if expected_minutes > LAMBDA_MAX_MINUTES:
-            raise RunnerError("expected_minutes", f"{expected_minutes:g} exceeds what the Lambda runner can take "
+            raise ValidationError("expected_minutes", f"{expected_minutes:g} exceeds what the Lambda runner can take "
                                                   f"({LAMBDA_MAX_MINUTES:g}); use runner sagemaker for longer jobs")
         return Runner()
     return Runner(SAGEMAKER, _instance_type(request), _instance_count(request),
@@ -104,9 +96,9 @@ def parse_runner(request: dict[str, Any], expected_minutes: float) -> Runner:
 def _instance_type(request: dict[str, Any]) -> str:
     raw = str(request.get("instance_type") or "").strip()
     if not raw:
-        raise RunnerError("instance_type", "is required for the sagemaker runner, e.g. ml.m5.xlarge")
+        raise ValidationError("instance_type", "is required for the sagemaker runner, e.g. ml.m5.xlarge")
     if raw not in INSTANCE_TYPES:
-        raise RunnerError("instance_type", f"unknown training instance {raw!r}; one of {', '.join(INSTANCE_TYPES)}")
+        raise ValidationError("instance_type", f"unknown training instance {raw!r}; one of {', '.join(INSTANCE_TYPES)}")
     return raw
 
 
@@ -115,11 +107,11 @@ def _instance_count(request: dict[str, Any]) -> int:
     try:
         count = int(raw)
     except (TypeError, ValueError):
-        raise RunnerError("instance_count", f"must be a whole number, got {raw!r}") from None
+        raise ValidationError("instance_count", f"must be a whole number, got {raw!r}") from None
     if count != raw and str(count) != str(raw).strip():
-        raise RunnerError("instance_count", f"must be a whole number, got {raw!r}")
+        raise ValidationError("instance_count", f"must be a whole number, got {raw!r}")
     if not 1 <= count <= SAGEMAKER_MAX_INSTANCES:
-        raise RunnerError("instance_count", f"must be between 1 and {SAGEMAKER_MAX_INSTANCES}, got {count}")
+        raise ValidationError("instance_count", f"must be between 1 and {SAGEMAKER_MAX_INSTANCES}, got {count}")
     return count
 
 
@@ -132,11 +124,11 @@ def _max_runtime(request: dict[str, Any], expected_minutes: float) -> float:
         try:
             limit = float(raw)
         except (TypeError, ValueError):
-            raise RunnerError("max_runtime_minutes", f"must be a number of minutes, got {raw!r}") from None
+            raise ValidationError("max_runtime_minutes", f"must be a number of minutes, got {raw!r}") from None
         if not 0 < limit <= SAGEMAKER_MAX_MINUTES:
-            raise RunnerError("max_runtime_minutes", f"must be above 0 and at most {SAGEMAKER_MAX_MINUTES:g} "
+            raise ValidationError("max_runtime_minutes", f"must be above 0 and at most {SAGEMAKER_MAX_MINUTES:g} "
                                                      f"(SageMaker's 28 days), got {raw!r}")
     if expected_minutes > limit:
-        raise RunnerError("expected_minutes", f"{expected_minutes:g} exceeds the job's max_runtime_minutes "
+        raise ValidationError("expected_minutes", f"{expected_minutes:g} exceeds the job's max_runtime_minutes "
                                               f"({limit:g}): SageMaker would stop it before it finished")
     return limit
