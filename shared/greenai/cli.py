@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--runner", default=None, help="lambda (default, at most 15 minutes) | sagemaker")
     submit.add_argument("--instance-type", dest="instance_type", default=None,
                         help="sagemaker: the training instance, e.g. ml.m5.xlarge or ml.g4dn.xlarge")
-    submit.add_argument("--instance-count", dest="instance_count", default=None, help="sagemaker: instances (1)")
+    submit.add_argument("--instance-count", dest="instance_count", default=None, help="sagemaker: instances (1: the pipelines train on one)")
     submit.add_argument("--max-runtime-minutes", dest="max_runtime_minutes", default=None,
                         help="sagemaker: stop the training job after this long (default: twice the expected time)")
     submit.set_defaults(func=cmd_submit)

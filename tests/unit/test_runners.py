@@ -31,9 +31,9 @@ def test_lambda_is_the_default_and_keeps_its_15_minute_limit():
 
 
 def test_a_sagemaker_job_may_run_for_hours_and_round_trips_through_storage():
-    job = submit(runner="sagemaker", instance_type="ml.g4dn.xlarge", instance_count=2, expected_minutes=180,
+    job = submit(runner="sagemaker", instance_type="ml.g4dn.xlarge", instance_count="1", expected_minutes=180,
                  max_runtime_minutes=240)
-    assert job.runner == Runner("sagemaker", "ml.g4dn.xlarge", 2, 240.0)
+    assert job.runner == Runner("sagemaker", "ml.g4dn.xlarge", 1, 240.0)
     assert Job.from_dict(job.to_dict()) == job
     assert job.latest_start == job.deadline - job.duration  # the planner sees the same duration as for Lambda
 
@@ -49,7 +49,8 @@ def test_max_runtime_defaults_to_twice_the_expected_duration_with_a_margin():
     ({"max_runtime_minutes": 30}, "max_runtime_minutes", "only applies"),
     ({"runner": "sagemaker"}, "instance_type", "is required"),
     ({"runner": "sagemaker", "instance_type": "ml.x9.huge"}, "instance_type", "unknown training instance"),
-    ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": 0}, "instance_count", "between 1"),
+    ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": 0}, "instance_count", "at least 1"),
+    ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": 2}, "instance_count", "1 idle"),
     ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": 1.5}, "instance_count", "whole number"),
     ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "instance_count": "two"}, "instance_count", "whole number"),
     ({"runner": "sagemaker", "instance_type": "ml.m5.xlarge", "max_runtime_minutes": 5}, "expected_minutes",

@@ -14,7 +14,8 @@ SAGEMAKER = "sagemaker"
 RUNNERS = (LAMBDA, SAGEMAKER)
 LAMBDA_MAX_MINUTES = 15.0  # one Lambda invocation's hard limit
 SAGEMAKER_MAX_MINUTES = 28 * 24 * 60.0  # CreateTrainingJob's MaxRuntimeInSeconds ceiling (28 days)
-SAGEMAKER_MAX_INSTANCES = 20
+# The built-in pipelines are single-node; a distributed trainer would raise this (InstanceShape already prices N).
+SAGEMAKER_MAX_INSTANCES = 1
 # What a run that names no max runtime may take: twice its expected duration, at least 30 minutes more.
 DEFAULT_RUNTIME_FACTOR = 2.0
 DEFAULT_RUNTIME_MARGIN_MINUTES = 30.0
@@ -110,8 +111,11 @@ def _instance_count(request: dict[str, Any]) -> int:
         raise ValidationError("instance_count", f"must be a whole number, got {raw!r}") from None
     if count != raw and str(count) != str(raw).strip():
         raise ValidationError("instance_count", f"must be a whole number, got {raw!r}")
-    if not 1 <= count <= SAGEMAKER_MAX_INSTANCES:
-        raise ValidationError("instance_count", f"must be between 1 and {SAGEMAKER_MAX_INSTANCES}, got {count}")
+    if count < 1:
+        raise ValidationError("instance_count", f"must be at least 1, got {count}")
+    if count > SAGEMAKER_MAX_INSTANCES:
+        raise ValidationError("instance_count", f"greenai's scikit-learn pipelines train on one instance: {count} would "
+                                                f"leave {count - 1} idle, drawing power for nothing; use 1")
     return count
 
 
