@@ -26,6 +26,7 @@ from greenai.domain.timeutil import format_utc
 from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime
 from greenai.sagemaker import entry
 from greenai.settings import Settings
+from greenai.wiring import container_environment
 
 logger = logging.getLogger(__name__)
 EVENT_SOURCE = "aws.sagemaker"
@@ -122,8 +123,6 @@ class LocalTrainingJobs:
                 (target_dir / key.rsplit("/", 1)[-1]).write_bytes(S3ArtifactStore(bucket).get_bytes(key))
                 channels.append(channel["ChannelName"])
             settings_env = {**(target.environment if target else {}), **self.runtime.overrides}
-            from greenai.wiring import container_environment
-
             environ = {"SM_BASE_DIR": str(base), "SM_CHANNELS": json.dumps(channels), "SM_HOSTS": '["algo-1"]',
                        "SM_CURRENT_HOST": "algo-1", **container_environment(Settings.from_env(settings_env))}
             code = entry.main(environ)
