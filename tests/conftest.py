@@ -39,3 +39,15 @@ def embedded_stack() -> Iterator[Any]:
         aws.runtime.overrides = dict(LOCAL_OVERRIDES)
         stack = deploy(aws.runtime, parameters={"GridSource": "replay"})
         yield aws, stack
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """The process-wide clock, simulated from the replay's first morning (2023-03-15 08:00 UTC); tests move it."""
+    from greenai.clock import SimulatedClock, SystemClock, use_clock
+    from greenai.domain.timeutil import parse_utc
+
+    simulated = SimulatedClock(parse_utc("2023-03-15T08:00Z"))
+    use_clock(simulated)
+    yield simulated
+    use_clock(SystemClock())

@@ -10,7 +10,6 @@ import pytest
 from greenai.adapters.aws import client
 from greenai.adapters.dynamodb import DynamoDecisionLog, DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.s3 import S3ArtifactStore
-from greenai.clock import SimulatedClock, SystemClock, use_clock
 from greenai.domain.jobs import JobState
 from greenai.domain.timeutil import parse_utc
 from greenai.services.submit import submit_job
@@ -19,14 +18,6 @@ from tests.fakes import run_at_once
 
 pytestmark = pytest.mark.functional
 T0 = parse_utc("2023-03-15T08:00Z")
-
-
-@pytest.fixture
-def clock():
-    simulated = SimulatedClock(T0)
-    use_clock(simulated)
-    yield simulated
-    use_clock(SystemClock())
 
 
 def invoke(function: str, event: dict) -> dict:

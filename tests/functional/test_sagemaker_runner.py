@@ -17,7 +17,6 @@ from greenai.adapters.dynamodb import DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.memory import MemoryArtifactStore
 from greenai.adapters.s3 import S3ArtifactStore
 from greenai.adapters.sagemaker import SageMakerTrainDispatcher, output_data_key, sklearn_image_uri
-from greenai.clock import SimulatedClock, SystemClock, use_clock
 from greenai.domain.jobs import JobState, new_job
 from greenai.domain.runners import INSTANCE_TYPES
 from greenai.domain.timeutil import parse_utc
@@ -30,14 +29,6 @@ from tests.unit.test_train_service import RUN_AT, SUBMITTED, diabetes_csv, dispa
 pytestmark = pytest.mark.functional
 JOB_ID = "event-sagemaker-job"  # the job the sample events in events/ name
 DATASET_KEY = "datasets/diabetes.csv"
-
-
-@pytest.fixture
-def clock():
-    simulated = SimulatedClock(RUN_AT)
-    use_clock(simulated)
-    yield simulated
-    use_clock(SystemClock())
 
 
 def simulate_container(tmp_path: Path, hyperparameters: dict[str, str], dataset: bytes | None,
@@ -74,6 +65,7 @@ def sagemaker_job(**fields):
 
 
 def test_entry_point_writes_the_lambda_runners_evidence_shape_and_the_model(tmp_path, clock):
+    clock.set(RUN_AT)
     job = sagemaker_job().moved_to(JobState.DISPATCHED, RUN_AT, "check", "run", run_now_intensity_gco2_kwh=250.0)
     dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore("data"), "arn:aws:iam::123456789012:role/sm", "greenai",
                                           sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
@@ -103,6 +95,7 @@ def test_entry_point_writes_the_lambda_runners_evidence_shape_and_the_model(tmp_
 
 
 def test_entry_point_failure_reaches_sagemakers_failure_reason(tmp_path, clock):
+    clock.set(RUN_AT)
     job = sagemaker_job(target="price").moved_to(JobState.DISPATCHED, RUN_AT, "check", "run")
     dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore("data"), "arn:aws:iam::123456789012:role/sm", "greenai",
                                           sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
@@ -191,6 +184,7 @@ def test_planned_dispatched_to_sagemaker_run_and_recorded_once(embedded_stack, c
 
 def test_the_completion_handler_records_a_run_from_the_jobs_output_once(embedded_stack, clock, tmp_path):
     """The handler on its own: SageMaker's output archive in S3, the event delivered twice, recorded once."""
+    clock.set(RUN_AT)
     _, stack = embedded_stack
     out = stack.outputs
     bucket = out["BucketName"]
