@@ -33,5 +33,9 @@ def lambda_handler(event, context):
     metrics.add_metric(name="JobsDispatched", unit=MetricUnit.Count, value=len(summary.dispatched))
     metrics.add_metric(name="JobsWaiting", unit=MetricUnit.Count, value=len(summary.scheduled))
     metrics.add_metric(name="ForecastFailures", unit=MetricUnit.Count, value=len(summary.forecast_failures))
+    metrics.add_metric(name="DispatchFailures", unit=MetricUnit.Count,
+                       value=len(summary.dispatch_failures) + len(summary.refused))
+    if summary.dispatch_failures or summary.refused:
+        logger.warning("dispatch failed", extra={"back_in_queue": summary.dispatch_failures, "failed": summary.refused})
     logger.info("check done", extra=summary.to_dict())
     return {"ok": True, **summary.to_dict()}

@@ -100,6 +100,16 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill_evidence(args: argparse.Namespace) -> int:
+    from greenai.adapters.dynamodb import DynamoEvidenceStore
+    from greenai.adapters.s3 import S3ArtifactStore
+
+    outputs = _outputs(args)
+    count = DynamoEvidenceStore(outputs["EvidenceTableName"], S3ArtifactStore(outputs["BucketName"])).backfill_log()
+    print(json.dumps({"runs_in_log": count}))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from greenai.adapters.dynamodb import DynamoJobStore
 
@@ -280,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--max-runtime-minutes", dest="max_runtime_minutes", default=None,
                         help="sagemaker: stop the training job after this long (default: twice the expected time)")
     submit.set_defaults(func=cmd_submit)
+
+    backfill = with_stack(sub.add_parser(
+        "backfill-evidence", help="once, after upgrading a deployment older than the S3 evidence log: copy every "
+                                  "run DynamoDB holds into it (the report reads the log)"))
+    backfill.set_defaults(func=cmd_backfill_evidence)
 
     status = with_stack(sub.add_parser("status", help="list jobs and their states"))
     status.add_argument("--format", choices=["table", "json"], default="table")

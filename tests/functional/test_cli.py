@@ -35,3 +35,26 @@ def test_submit_then_status_then_report(embedded_stack, capsys):
 def test_commands_name_a_missing_stack_plainly(embedded_stack, capsys):
     with pytest.raises(SystemExit, match="cannot find stack 'nope'"):
         main(["status", "--stack", "nope"])
+
+
+def test_backfill_puts_runs_from_before_the_s3_log_into_it_once(embedded_stack, capsys):
+    """A deployment upgraded from before the evidence log: its runs are in DynamoDB only until the backfill."""
+    from greenai.adapters.aws import client
+    from greenai.adapters.dynamodb import DynamoEvidenceStore
+    from greenai.adapters.s3 import S3ArtifactStore
+    from tests.unit.test_s3_logs import records
+
+    _, stack = embedded_stack
+    out = stack.outputs
+    store = DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"]))
+    old = records(5)
+    for record in old:  # written the way the old version wrote them: the DynamoDB item alone
+        client("dynamodb").put_item(TableName=out["EvidenceTableName"], Item=store._item(record))
+    assert list(store.list_runs()) == []
+    assert main(["backfill-evidence"]) == 0 and json.loads(capsys.readouterr().out) == {"runs_in_log": 5}
+    assert main(["backfill-evidence"]) == 0  # again: nothing doubles
+    capsys.readouterr()
+    assert sorted(r.run_id for r in store.list_runs()) == sorted(r.run_id for r in old)
+    lines = [line for key in S3ArtifactStore(out["BucketName"]).list_keys("evidence/log/")
+             for line in S3ArtifactStore(out["BucketName"]).get_bytes(key).splitlines()]
+    assert len(lines) == 5

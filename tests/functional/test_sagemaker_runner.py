@@ -17,6 +17,7 @@ from greenai.adapters.dynamodb import DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.memory import MemoryArtifactStore
 from greenai.adapters.s3 import S3ArtifactStore
 from greenai.adapters.sagemaker import SageMakerTrainDispatcher, output_data_key, sklearn_image_uri
+from greenai.domain.errors import DispatchRefused
 from greenai.domain.jobs import JobState, new_job
 from greenai.domain.runners import INSTANCE_TYPES
 from greenai.domain.timeutil import parse_utc
@@ -58,10 +59,10 @@ def output_archive(base: Path) -> bytes:
     return packed.getvalue()
 
 
-def sagemaker_job(**fields):
+def sagemaker_job(job_id: str = JOB_ID, **fields):
     return new_job({"dataset": f"s3://data/{DATASET_KEY}", "target": "disease_progression", "mode": "optimized",
                     "expected_minutes": 60, "deadline": "2023-03-16T08:00Z", "runner": "sagemaker",
-                    "instance_type": "ml.m5.xlarge", **fields}, now=SUBMITTED, job_id=JOB_ID)
+                    "instance_type": "ml.m5.xlarge", **fields}, now=SUBMITTED, job_id=job_id)
 
 
 def test_entry_point_writes_the_lambda_runners_evidence_shape_and_the_model(tmp_path, clock):
@@ -255,3 +256,19 @@ def test_an_outcome_for_a_job_whose_dispatch_answer_was_lost_still_reaches_it(em
     jobs.put_new(sagemaker_job())  # PENDING
     first = invoke(out["TrainingDoneFunctionName"], load_event("training_done_failed.json"))
     assert first["status"] == "failed" and jobs.get(JOB_ID).state == JobState.FAILED
+
+
+def test_a_redelivered_dispatch_adopts_its_training_job_and_a_reused_job_id_is_refused(embedded_stack, clock):
+    aws, stack = embedded_stack
+    out = stack.outputs
+    described, bucket = submit_and_check(aws, stack, clock)
+    jobs = DynamoJobStore(out["JobsTableName"])
+    dispatcher = SageMakerTrainDispatcher(S3ArtifactStore(bucket), out["SageMakerRoleArn"], "greenai",
+                                          sagemaker=client("sagemaker"))
+    done = jobs.get(JOB_ID)
+    dispatcher.dispatch(done, "dec-again")  # the same job again (a retried dispatch): ResourceInUse, adopted
+    same_id_later = sagemaker_job(dataset=f"s3://{bucket}/{DATASET_KEY}")  # another submission, same job_id
+    with pytest.raises(DispatchRefused, match="job_id: training job greenai-event-sagemaker-job already exists"):
+        dispatcher.dispatch(same_id_later, "dec-other")
+    with pytest.raises(DispatchRefused, match="dataset: a SageMaker job reads its dataset from"):
+        dispatcher.dispatch(sagemaker_job(dataset=f"s3://{bucket}/elsewhere/data.csv", job_id="x"), "dec-x")

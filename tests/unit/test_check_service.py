@@ -95,3 +95,29 @@ def test_concurrent_checks_dispatch_a_job_once():
         submit(checks[0], f"j{i}", deadline="2023-03-16T03:00Z", minutes=15, now=now)
     run_at_once(checks, now)
     assert sorted(job_id for job_id, _ in dispatcher.dispatched) == sorted(f"j{i}" for i in range(20))
+
+
+class Flaky(RecordingDispatcher):
+    """Refuses one job for good, fails another once (a throttled API), takes the rest."""
+
+    def dispatch(self, job, decision_id):
+        from greenai.domain.errors import DispatchRefused
+
+        if job.job_id == "refused":
+            raise DispatchRefused("dataset: SageMaker jobs read datasets from s3://bucket/datasets/")
+        if job.job_id == "throttled":
+            raise RuntimeError("ThrottlingException: rate exceeded")
+        super().dispatch(job, decision_id)
+
+
+def test_one_jobs_failed_dispatch_neither_stops_the_others_nor_loses_the_job():
+    check = CheckService(MemoryJobStore(), ReplayProvider.shipped(), MemoryDecisionLog(), Flaky(), MemoryWakeUps())
+    for job_id in ("refused", "throttled", "fine"):
+        submit(check, job_id, deadline="2023-03-15T08:20Z")  # no slack: all three run now
+    summary = check.run(T0)
+    assert summary.dispatched == ["fine"] and check.dispatcher.dispatched[0][0] == "fine"
+    assert summary.dispatch_failures == {"throttled": "RuntimeError: ThrottlingException: rate exceeded"}
+    assert summary.refused == {"refused": "dataset: SageMaker jobs read datasets from s3://bucket/datasets/"}
+    throttled, refused = check.jobs.get("throttled"), check.jobs.get("refused")
+    assert throttled.state == JobState.PENDING and "back in the queue" in throttled.history[-1].why
+    assert refused.state == JobState.FAILED and refused.history[-1].why.startswith("dispatch refused: dataset:")

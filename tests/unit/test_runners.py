@@ -73,8 +73,10 @@ def test_instance_ccf_scales_with_instances_and_adds_gpu_board_power():
     pair = Runner("sagemaker", "ml.m5.xlarge", 2, 60).shape()
     assert pair.ccf_kwh(3600, 0.5) == pytest.approx(2 * hour_half_load) and pair.vcpus == 8
     gpu = INSTANCE_TYPES["ml.g4dn.xlarge"]
-    board = (7 + 0.5 * (70 - 7)) / 1000 * fp.AWS_PUE  # T4: 10% of 70 W idle, 70 W flat out
-    assert gpu.ccf_kwh(3600, 0.5) == pytest.approx(cpu.ccf_kwh(3600, 0.5) + board)
+    idle_board = 7 / 1000 * fp.AWS_PUE  # T4: 10 % of its 70 W, the pipelines leaving it idle
+    assert gpu.ccf_kwh(3600, 0.5) == pytest.approx(cpu.ccf_kwh(3600, 0.5) + idle_board)
+    busy_board = (7 + 0.8 * (70 - 7)) / 1000 * fp.AWS_PUE
+    assert gpu.ccf_kwh(3600, 0.5, gpu_utilisation=0.8) == pytest.approx(cpu.ccf_kwh(3600, 0.5) + busy_board)
     assert "GPU board power" in gpu.ccf_model and "GPU" not in cpu.ccf_model
     assert "1x NVIDIA T4" in gpu.describe()
 

@@ -90,7 +90,8 @@ def test_closed_days_are_compacted_once_and_read_from_their_bundle_after():
     log = S3EvidenceLog(store)
     old, recent = records(48, "2023-03-10"), records(5, "2023-03-14")
     log.append(old + recent)
-    cutoff = day_cutoff(parse_utc("2023-03-14T12:00Z"))
+    assert day_cutoff(parse_utc("2023-03-30T12:00Z")) == date(2023, 3, 15)  # 15 days: past any dead-letter redrive
+    cutoff = day_cutoff(parse_utc("2023-03-14T12:00Z"), closed_after_days=2)
     assert cutoff == date(2023, 3, 12)
     first = log.read(compact_before=cutoff)
     assert list(store.list_keys(EVIDENCE_DAYS_PREFIX)) == [f"{EVIDENCE_DAYS_PREFIX}2023-03-10.jsonl.gz"]

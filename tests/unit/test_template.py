@@ -189,6 +189,6 @@ def test_sagemaker_jobs_get_a_least_privilege_role_and_their_state_changes_reach
     assert pattern["detail-type"] == ["SageMaker Training Job State Change"]
     assert pattern["detail"]["TrainingJobName"] == [{"prefix": {"Fn::Sub": "${AWS::StackName}-"}}]
     check = json.dumps(resources["CheckFunctionRole"]["Properties"]["Policies"])
-    assert "sagemaker:CreateTrainingJob" in check and "training-job/${AWS::StackName}-*" in check
+    assert "sagemaker:CreateTrainingJob" in check and '"aws:RequestTag/greenai:stack": {"Ref": "AWS::StackName"}' in check
     variables = resources["CheckFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["GREENAI_SAGEMAKER_JOB_PREFIX"] == {"Ref": "AWS::StackName"}

@@ -144,6 +144,12 @@ class DynamoEvidenceStore:
         """Every run, from the S3 log (closed days before `compact_before` are compacted as they are read)."""
         return iter(self.log.read(compact_before))
 
+    def backfill_log(self) -> int:
+        """Once, for a deployment older than the S3 log: every indexed run appended to it (already there: skipped)."""
+        runs = list(self.indexed_runs())
+        self.log.append(runs)
+        return len(runs)
+
     def indexed_runs(self) -> Iterator[EvidenceRecord]:
         """The DynamoDB side, item by item (a full scan: for checks and small tables, not for reports)."""
         for item in _paginate(self.ddb, "scan", TableName=self.table):

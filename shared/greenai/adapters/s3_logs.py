@@ -4,7 +4,8 @@
 A report over 100,000 runs and 200,000 decisions then reads a few hundred objects instead of scanning every item.
 Appends are compare-and-swap on the segment's ETag (S3 conditional writes), so concurrent runs never lose a line;
 readers de-duplicate by id, so an append retried after a crash, or two reports compacting the same day, change nothing.
-Days are compacted only once no run can still be recorded for them (recording happens within hours of the run).
+Days are compacted only once no run can still be recorded for them (CLOSED_AFTER_DAYS); a deployment that predates
+the log fills it once from DynamoDB (`greenai backfill-evidence`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,11 @@ def compact_line(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def day_cutoff(now: datetime, closed_after_days: int = 2) -> date:
+# A day is closed once nothing can still be recorded for it: the latest is a dead-lettered event redriven within the
+# queue's 14 days of retention (template.yaml), so 15.
+CLOSED_AFTER_DAYS = 15
+
+
+def day_cutoff(now: datetime, closed_after_days: int = CLOSED_AFTER_DAYS) -> date:
     """Days before this are closed: every run and decision of theirs has been recorded."""
     return date.fromordinal(now.date().toordinal() - closed_after_days)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from greenai.adapters.aws import client
+from greenai.domain.errors import DispatchRefused
 from greenai.domain.jobs import Job
 from greenai.ports import ArtifactStore
 from greenai.sagemaker.bundle import ENTRY_SCRIPT, SourceBundle, build_bundle
@@ -32,9 +34,14 @@ SKLEARN_IMAGE_ACCOUNTS = {
     "eu-west-2": "764974769150",
 }
 OUTPUT_PREFIX = "sagemaker/"
+DATASETS_PREFIX = "datasets/"  # the only input prefix the training role reads
 TRAIN_CHANNEL = "train"
 VOLUME_GB = 30
+HYPERPARAMETER_LIMIT = 2500  # characters per value
 _NAME_LIMIT = 63
+_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
+# CreateTrainingJob errors no retry will cure: the job fails with SageMaker's words instead of looping.
+PERMANENT_ERRORS = ("ValidationException", "ResourceLimitExceeded")
 
 
 def sklearn_image_uri(region: str) -> str:
@@ -84,8 +91,13 @@ class SageMakerTrainDispatcher:
         return f"s3://{self.artifacts.bucket}/{bundle.key}"
 
     def request(self, job: Job, decision_id: str) -> dict[str, Any]:
-        """The CreateTrainingJob arguments for `job` (hyperparameters JSON-encoded, as SageMaker's SDK sends them)."""
+        """The CreateTrainingJob arguments for `job` (hyperparameters JSON-encoded, as SageMaker's SDK sends them);
+        DispatchRefused for what SageMaker would refuse or could never read."""
         runner = job.runner
+        datasets = f"s3://{self.artifacts.bucket}/{DATASETS_PREFIX}"
+        if job.dataset.startswith("s3://") and not job.dataset.startswith(datasets):
+            raise DispatchRefused(f"dataset: a SageMaker job reads its dataset from {datasets} (the training role's "
+                                  f"only input prefix), not {job.dataset}")
         document = {k: v for k, v in job.to_dict().items() if k != "history"}
         hyperparameters = {
             "sagemaker_program": ENTRY_SCRIPT,
@@ -107,9 +119,14 @@ class SageMakerTrainDispatcher:
                                "VolumeSizeInGB": VOLUME_GB},
             "StoppingCondition": {"MaxRuntimeInSeconds": int(runner.max_runtime_minutes * 60)},
             "Environment": dict(self.environment),
-            "Tags": [{"Key": "greenai:job_id", "Value": job.job_id[:256]},
-                     {"Key": "greenai:decision_id", "Value": decision_id[:256] or "none"}],
+            "Tags": [{"Key": "greenai:stack", "Value": self.job_prefix},
+                     {"Key": "greenai:job_id", "Value": _TAG_UNSAFE.sub("-", job.job_id)[:256]},
+                     {"Key": "greenai:decision_id", "Value": _TAG_UNSAFE.sub("-", decision_id)[:256] or "none"}],
         }
+        too_long = [k for k, v in arguments["HyperParameters"].items() if len(v) > HYPERPARAMETER_LIMIT]
+        if too_long:
+            raise DispatchRefused(f"{', '.join(too_long)}: over SageMaker's {HYPERPARAMETER_LIMIT} characters per "
+                                  f"hyperparameter (shorten the job's dataset or target names)")
         if job.dataset.startswith("s3://"):
             arguments["InputDataConfig"] = [{
                 "ChannelName": TRAIN_CHANNEL,
@@ -120,12 +137,30 @@ class SageMakerTrainDispatcher:
         return arguments
 
     def dispatch(self, job: Job, decision_id: str) -> None:
+        arguments = self.request(job, decision_id)
         try:
-            self.sagemaker.create_training_job(**self.request(job, decision_id))
+            self.sagemaker.create_training_job(**arguments)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceInUse":
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in PERMANENT_ERRORS:
+                raise DispatchRefused(f"SageMaker: {code}: {exc.response.get('Error', {}).get('Message', '')}") from exc
+            if code != "ResourceInUse":
                 raise
-            # Created by an earlier delivery of this dispatch: that training job is this job's run.
+            self._adopt(job, arguments["TrainingJobName"])
+
+    def _adopt(self, job: Job, name: str) -> None:
+        """The name is taken: by an earlier delivery of this same dispatch (then that training job is this job's run),
+        or, names being unique in an account for good, by an earlier job with the same id (then this one cannot run)."""
+        existing = self.sagemaker.describe_training_job(TrainingJobName=name).get("HyperParameters", {})
+        try:
+            document = json.loads(existing.get(HP_JOB, "null"))
+            if isinstance(document, str):
+                document = json.loads(document)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or document.get("submitted_utc") != job.to_dict()["submitted_utc"]:
+            raise DispatchRefused(f"job_id: training job {name} already exists for an earlier job with this id "
+                                  f"(SageMaker names are unique for good); submit under another job_id")
 
 
 @dataclass
@@ -136,11 +171,13 @@ class RoutingDispatcher:
     lambda_runner: Any
     make_sagemaker_runner: Callable[[], Any]
     _sagemaker_runner: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # the check acts on 16 threads
 
     def dispatch(self, job: Job, decision_id: str) -> None:
         if not job.runner.is_sagemaker:
             self.lambda_runner.dispatch(job, decision_id)
             return
-        if self._sagemaker_runner is None:
-            self._sagemaker_runner = self.make_sagemaker_runner()
+        with self._lock:
+            if self._sagemaker_runner is None:
+                self._sagemaker_runner = self.make_sagemaker_runner()
         self._sagemaker_runner.dispatch(job, decision_id)

@@ -138,9 +138,11 @@ class InstanceShape:
 
     def ccf_kwh(self, runtime_s: float, cpu_utilisation: float, gpu_utilisation: float | None = None,
                 pue: float = AWS_PUE) -> float:
-        """CCF's compute + memory estimate for every instance of the job, plus the GPU board-power model above."""
+        """CCF's compute + memory estimate for every instance of the job, plus the GPU board-power model above. The GPU
+        counts as idle unless its utilisation is given: the scikit-learn pipelines never use it (a GPU workload's
+        energy is CodeCarbon's NVML figure, in kWh)."""
         util = min(max(cpu_utilisation, 0.0), 1.0)
-        gpu_util = util if gpu_utilisation is None else min(max(gpu_utilisation, 0.0), 1.0)
+        gpu_util = 0.0 if gpu_utilisation is None else min(max(gpu_utilisation, 0.0), 1.0)
         arch = self.architecture if self.architecture in CCF_MIN_WATTS_PER_VCPU else "x86_64"
         low, high = CCF_MIN_WATTS_PER_VCPU[arch], CCF_MAX_WATTS_PER_VCPU[arch]
         hours = runtime_s / 3600.0

@@ -62,7 +62,8 @@ _training_patched = False
 
 
 def _run_training_jobs(runtime: LocalLambdaRuntime) -> None:
-    """moto records CreateTrainingJob and runs nothing: run the job locally (greenai.local.sagemaker)."""
+    """moto records CreateTrainingJob and runs nothing: run the job locally (greenai.local.sagemaker). A name in use is
+    refused, as SageMaker refuses it."""
     global _active_training, _training_patched
     from greenai.local.sagemaker import LocalTrainingJobs
 
@@ -74,6 +75,10 @@ def _run_training_jobs(runtime: LocalLambdaRuntime) -> None:
     original = SageMakerModelBackend.create_training_job
 
     def create_training_job(self: Any, training_job_name: str, *args: Any, **kwargs: Any) -> Any:
+        from moto.sagemaker.exceptions import ResourceInUseException
+
+        if training_job_name in self.training_jobs:  # SageMaker keeps names for good; moto would overwrite
+            raise ResourceInUseException(f"Training job {training_job_name} already exists")
         created = original(self, training_job_name, *args, **kwargs)
         if _active_training is not None:
             _active_training.start(training_job_name)

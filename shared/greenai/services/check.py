@@ -1,7 +1,7 @@
 """The check: plan every pending job on the newest forecast (one fetch per region), then dispatch or schedule.
 
 Dispatch is a conditional state transition made before the invoke, so duplicate, late or concurrent checks never start
-a job twice; a failed invoke hands the job back to the queue.
+a job twice; a failed invoke hands the job back to the queue, and a runner's refusal fails the job with its reason.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from greenai.adapters.http_json import ProviderError
+from greenai.domain.errors import DispatchRefused
 from greenai.domain.evidence import DecisionRecord
 from greenai.domain.intensity import Forecast
 from greenai.domain.jobs import PLANNABLE_STATES, Job, JobState
@@ -30,6 +31,8 @@ class CheckSummary:
     dispatched: list[str] = field(default_factory=list)
     scheduled: dict[str, datetime] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # another check got there first
+    dispatch_failures: dict[str, str] = field(default_factory=dict)  # back in the queue: the next check retries
+    refused: dict[str, str] = field(default_factory=dict)  # the runner will never take them: FAILED
     forecast_failures: dict[str, str] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
 
@@ -41,6 +44,8 @@ class CheckSummary:
             "dispatched": self.dispatched,
             "scheduled": {job_id: format_utc(at) for job_id, at in self.scheduled.items()},
             "skipped": self.skipped,
+            "dispatch_failures": self.dispatch_failures,
+            "refused": self.refused,
             "forecast_failures": self.forecast_failures,
             "providers": self.providers,
         }
@@ -130,10 +135,16 @@ class CheckService:
             return
         try:
             self.dispatcher.dispatch(dispatched, record.decision_id)
-        except Exception as exc:
+        except DispatchRefused as exc:
+            refused = dispatched.moved_to(JobState.FAILED, now, "check", f"dispatch refused: {exc}")
+            self.jobs.transition(dispatched, (JobState.DISPATCHED,), refused)
+            summary.refused[job.job_id] = str(exc)
+            return
+        except Exception as exc:  # contained: one job's failed dispatch must not stop the others' planning
             back = dispatched.moved_to(JobState.PENDING, now, "check", f"dispatch failed, back in the queue: {exc}")
             self.jobs.transition(dispatched, (JobState.DISPATCHED,), back)
-            raise
+            summary.dispatch_failures[job.job_id] = f"{type(exc).__name__}: {exc}"
+            return
         self.wakeups.cancel(dispatched)
         summary.dispatched.append(job.job_id)
 

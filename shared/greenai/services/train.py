@@ -268,6 +268,20 @@ class TrainService:
         return record_success(self.jobs, self.evidence, job, records, at, "train", (JobState.RUNNING,))
 
 
+def settle(jobs: JobStore, job_id: str, expected: tuple[JobState, ...], move: Callable[[Job], Job],
+           tries: int = 5) -> Job | None:
+    """Move the job while it is in `expected`, re-reading it on every try: a concurrent change to it (another event
+    for the same job) means trying again, not giving up. None when it has left `expected` (someone settled it)."""
+    for _ in range(tries):
+        job = jobs.get(job_id)
+        if job is None or job.state not in expected:
+            return None
+        moved = move(job)
+        if jobs.transition(job, expected, moved):
+            return moved
+    raise RuntimeError(f"job {job_id} kept changing under {tries} tries; the event's retry will try again")
+
+
 def record_success(jobs: JobStore, evidence: EvidenceStore, job: Job, records: list[EvidenceRecord], at: datetime,
                    by: str, expected: tuple[JobState, ...]) -> TrainResult:
     """Index the run's evidence (already in S3) and mark the job done; both writes are conditional, so a second
@@ -277,6 +291,6 @@ def record_success(jobs: JobStore, evidence: EvidenceStore, job: Job, records: l
     trained = records[0]
     summary = (f"run {trained.run_id}: MAE {trained.quality_metric_value:.2f}, "
                f"{sum(r.kWh for r in records):.3g} kWh, {sum(r.kgCO2e for r in records):.3g} kgCO2e")
-    if not jobs.transition(job, expected, job.moved_to(JobState.SUCCEEDED, at, by, summary)):
+    if settle(jobs, job.job_id, expected, lambda current: current.moved_to(JobState.SUCCEEDED, at, by, summary)) is None:
         return TrainResult(job.job_id, "already-done", trained.run_id, "another delivery recorded this run")
     return TrainResult(job.job_id, "succeeded", trained.run_id, "", trained)

@@ -18,11 +18,11 @@ from greenai.domain.evidence import EvidenceRecord
 from greenai.domain.jobs import Job, JobState, ValidationError
 from greenai.events import TrainingStateChange
 from greenai.ports import ArtifactStore, EvidenceStore, JobStore
-from greenai.services.train import EVIDENCE_PREFIX, TrainResult, evidence_key, record_success
+from greenai.services.train import EVIDENCE_PREFIX, TrainResult, evidence_key, record_success, settle
 
 # Any state short of done: a dispatch whose answer was lost puts the job back in the queue although SageMaker has it;
 # what SageMaker then reports still belongs to the job (the next dispatch finds the same training job name).
-IN_FLIGHT = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED, JobState.RUNNING)
+IN_FLIGHT = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED, JobState.RUNNING)  # RUNNING last
 BY = "sagemaker"
 
 
@@ -54,8 +54,8 @@ class TrainingDoneService:
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             return TrainResult(job.job_id, "already-done", None, f"job is {job.state.value}")
         if change.status in ("InProgress", "Stopping"):
-            if job.state != JobState.RUNNING and change.status == "InProgress":
-                self.jobs.transition(job, IN_FLIGHT, job.moved_to(
+            if change.status == "InProgress":
+                settle(self.jobs, job.job_id, IN_FLIGHT[:-1], lambda current: current.moved_to(
                     JobState.RUNNING, at, BY, f"training job {change.training_job} started"))
             return TrainResult(job.job_id, "running", None, change.status)
         if change.status in ("Failed", "Stopped"):
@@ -74,6 +74,6 @@ class TrainingDoneService:
         return record_success(self.jobs, self.evidence, job, records, at, BY, IN_FLIGHT)
 
     def _fail(self, job: Job, at: datetime, reason: str) -> TrainResult:
-        if not self.jobs.transition(job, IN_FLIGHT, job.moved_to(JobState.FAILED, at, BY, reason)):
+        if settle(self.jobs, job.job_id, IN_FLIGHT, lambda current: current.moved_to(JobState.FAILED, at, BY, reason)) is None:
             return TrainResult(job.job_id, "already-done", None, "another delivery recorded the outcome")
         return TrainResult(job.job_id, "failed", None, reason)
