@@ -93,6 +93,7 @@ class TrainingStateChange:
     output_path: str  # the job's S3OutputPath (s3://bucket/prefix)
     failure_reason: str
     at: datetime | None
+    billable_s: float | None = None  # what SageMaker billed: provisioning, installs and transfers as well as training
 
 
 def _hyperparameter(detail: dict[str, Any], name: str) -> str:
@@ -123,4 +124,14 @@ def parse_training_state_event(event: Any) -> TrainingStateChange:
     if status == "Completed" and not output_path.startswith("s3://"):
         raise ValidationError("detail.OutputDataConfig.S3OutputPath", f"not an s3:// path: {output_path!r}")
     return TrainingStateChange(name, status, job_id, output_path.rstrip("/"), str(detail.get("FailureReason") or ""),
-                               _scheduled_time(event))
+                               _scheduled_time(event), _billable_seconds(detail))
+
+
+def _billable_seconds(detail: dict[str, Any]) -> float | None:
+    billed = detail.get("BillableTimeInSeconds")
+    if isinstance(billed, (int, float)) and billed > 0:
+        return float(billed)
+    start, end = detail.get("TrainingStartTime"), detail.get("TrainingEndTime")
+    if isinstance(start, (int, float)) and isinstance(end, (int, float)) and end > start:
+        return (end - start) / 1000.0  # EventBridge carries these as epoch milliseconds
+    return None

@@ -207,6 +207,13 @@ def test_the_completion_handler_records_a_run_from_the_jobs_output_once(embedded
     assert recorded.state == JobState.SUCCEEDED
     assert recorded.history[-1].at == parse_utc(load_event("training_done_completed.json")["time"])
     assert [r.run_id for r in DynamoEvidenceStore(out["EvidenceTableName"], S3ArtifactStore(out["BucketName"])).indexed_runs()] == [f"run-{JOB_ID}"]
+    # The whole training job beside the measured run: what SageMaker billed, priced by the CCF instance model.
+    stored = json.loads(S3ArtifactStore(bucket).get_bytes(f"evidence/runs/run-{JOB_ID}.json"))
+    details = stored["details"]
+    assert details["sagemaker_billable_s"] == 312 and details["sagemaker_training_job"] == f"greenai-{JOB_ID}"
+    assert details["ccf_kwh_whole_training_job"] == pytest.approx(
+        INSTANCE_TYPES["ml.m5.xlarge"].ccf_kwh(312, details["cpu_utilisation"]))
+    assert "SageMaker billed 312 s" in stored["notes"] and stored["kWh"] == details["codecarbon_kwh"]
 
 
 def test_a_failed_training_job_is_recorded_failed_once_with_its_reason(embedded_stack, clock):

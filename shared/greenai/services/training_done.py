@@ -11,7 +11,7 @@ import io
 import json
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from greenai.domain.evidence import EvidenceRecord
@@ -37,6 +37,21 @@ def evidence_in_output(archive: bytes) -> list[EvidenceRecord]:
                 if handle is not None:
                     records.append(EvidenceRecord.from_dict(json.loads(handle.read())))
     return sorted(records, key=lambda r: (r.task != "train", r.run_id))
+
+
+def with_billed_time(record: EvidenceRecord, job: Job, change: TrainingStateChange) -> EvidenceRecord:
+    """The whole training job beside the measured run: SageMaker bills (and the instance draws power) from
+    provisioning to upload, which CodeCarbon inside the script cannot see. Kept in details and notes, priced with the
+    CCF instance model at the run's CPU utilisation; kWh stays the measured run's, as on Lambda."""
+    if change.billable_s is None or not job.runner.is_sagemaker:
+        return record
+    details = dict(record.details or {})
+    whole_kwh = job.runner.shape().ccf_kwh(change.billable_s, float(details.get("cpu_utilisation") or 0.0))
+    details.update(sagemaker_training_job=change.training_job, sagemaker_billable_s=change.billable_s,
+                   ccf_kwh_whole_training_job=whole_kwh)
+    note = (f"; SageMaker billed {change.billable_s:.0f} s for the whole training job (start-up, installs, "
+            f"transfers): {whole_kwh:.3g} kWh by the CCF instance model (estimate, not in kWh)")
+    return replace(record, details=details, notes=record.notes + note)
 
 
 @dataclass
@@ -69,6 +84,7 @@ class TrainingDoneService:
                                        f"{archive_uri} could not be read: {exc}")
         if not records:
             return self._fail(job, at, f"training job {change.training_job} completed without evidence in {archive_uri}")
+        records = [with_billed_time(r, job, change) for r in records]
         for record in records:  # S3 first, as the Lambda runner does: the immutable record, then the index
             self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
         return record_success(self.jobs, self.evidence, job, records, at, BY, IN_FLIGHT)
