@@ -8,8 +8,8 @@ crash at any point leaves either nothing counted or records that a retry complet
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from greenai.domain.footprint import (
 )
 from greenai.domain.intensity import window_mean
 from greenai.domain.jobs import Job, JobState, ValidationError
-from greenai.domain.timeutil import format_utc
+from greenai.domain.timeutil import format_utc, parse_utc
 from greenai.measurement.tracker import Measurement, MeasurementError
 from greenai.ports import ArtifactStore, EvidenceStore, IntensityProvider, JobStore
 from greenai.training.datasets import Dataset
@@ -62,7 +62,7 @@ class TrainResult:
 
 
 @dataclass(frozen=True)
-class _Work:
+class MeasuredWork:
     """What one measured block produced, before it is priced."""
 
     task: str
@@ -70,6 +70,54 @@ class _Work:
     started: datetime
     units: float
     functional_unit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "measurement": asdict(self.measurement), "started": self.started.isoformat(),
+                "units": self.units, "functional_unit": self.functional_unit}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MeasuredWork:
+        return cls(data["task"], Measurement(**data["measurement"]), parse_utc(data["started"]), float(data["units"]),
+                   data["functional_unit"])
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What the evidence says of the data a run trained on."""
+
+    name: str
+    source: str
+    rows: int
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetSummary:
+        return cls(dataset.name, dataset.source, int(len(dataset.frame)), tuple(str(c) for c in dataset.frame.columns))
+
+
+@dataclass(frozen=True)
+class UnpricedRun:
+    """A measured run whose pricing failed where it ran (no grid source answered): priced later, by whoever can."""
+
+    job: Job
+    decision_id: str
+    dataset: DatasetSummary
+    outcome: TrainingOutcome
+    work: tuple[MeasuredWork, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"job": self.job.to_dict(), "decision_id": self.decision_id, "dataset": asdict(self.dataset),
+                "outcome": asdict(self.outcome), "work": [w.to_dict() for w in self.work], "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UnpricedRun:
+        outcome = dict(data["outcome"])
+        for name in ("numeric_features", "categorical_features"):
+            outcome[name] = tuple(outcome[name])
+        summary = dict(data["dataset"], columns=tuple(data["dataset"]["columns"]))
+        return cls(Job.from_dict(data["job"]), data["decision_id"], DatasetSummary(**summary),
+                   TrainingOutcome(**outcome), tuple(MeasuredWork.from_dict(w) for w in data["work"]), data["reason"])
 
 
 Measure = Callable[..., tuple[Any, Measurement]]
@@ -86,6 +134,13 @@ class TrainService:
     shape: MachineShape  # Lambda's memory share, or the SageMaker instances the job ran on
     energy_source: str = "codecarbon"
     keep_model: Callable[[Job, Any], None] | None = None  # the SageMaker runner saves the fitted model
+    # Where a run that no grid source could price goes (the SageMaker runner: into the job's output, priced by the
+    # completion handler); without it the ProviderError propagates and the invocation's retry tries again.
+    defer_pricing: Callable[[UnpricedRun], None] | None = None
+
+    @property
+    def pricer(self) -> RunPricer:
+        return RunPricer(self.provider, self.shape, self.energy_source)
 
     def run(self, job_id: str, decision_id: str, now: Callable[[], datetime]) -> TrainResult:
         job = self.jobs.get(job_id)
@@ -114,7 +169,13 @@ class TrainService:
             self.jobs.transition(job, (JobState.RUNNING,), failed)
             return TrainResult(job_id, "failed", None, str(exc))
 
-        records = [self._evidence(job, decision_id, train, outcome, w) for w in work]
+        try:
+            records = self.pricer.evidence(job, decision_id, DatasetSummary.of(train), outcome, work)
+        except ProviderError as exc:
+            if self.defer_pricing is None:
+                raise
+            self.defer_pricing(UnpricedRun(job, decision_id, DatasetSummary.of(train), outcome, tuple(work), str(exc)))
+            return TrainResult(job_id, "measured", run_id_for(job_id), f"measured; pricing deferred: {exc}")
         for record in records:
             self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
         result = self._complete(job, records, started + timedelta(seconds=sum(w.measurement.runtime_s for w in work)))
@@ -135,11 +196,11 @@ class TrainService:
         return train, test
 
     def _measured_work(self, job: Job, train: Dataset, test: Dataset | None,
-                       started: datetime) -> tuple[list[_Work], TrainingOutcome, str | None]:
+                       started: datetime) -> tuple[list[MeasuredWork], TrainingOutcome, str | None]:
         intensity_now = self._intensity_now(job, started)
         (outcome, pipeline), trained = self.measure(lambda: train_and_score(train.frame, job.target, job.mode),
                                                     intensity_gco2_kwh=intensity_now)
-        work = [_Work("train", trained, started, 1.0, "one training run")]
+        work = [MeasuredWork("train", trained, started, 1.0, "one training run")]
         if self.keep_model is not None:
             self.keep_model(job, pipeline)  # outside the measured block: saving is not training
         if test is None:
@@ -149,7 +210,7 @@ class TrainService:
                                              intensity_gco2_kwh=intensity_now)
         uri = self._write_predictions(job, predictions.frame)
         rows = len(predictions.frame)
-        work.append(_Work("predict", measured, predicted_at, rows / PREDICTIONS_PER_UNIT,
+        work.append(MeasuredWork("predict", measured, predicted_at, rows / PREDICTIONS_PER_UNIT,
                           f"{PREDICTIONS_PER_UNIT:,} predictions ({rows} made)"))
         return work, outcome, uri
 
@@ -165,6 +226,33 @@ class TrainService:
         except ProviderError:
             return None
         return point.best_gco2_kwh if point else None
+
+    def _complete(self, job: Job, records: list[EvidenceRecord], at: datetime) -> TrainResult:
+        return record_success(self.jobs, self.evidence, job, records, at, "train", (JobState.RUNNING,))
+
+
+def settle(jobs: JobStore, job_id: str, expected: tuple[JobState, ...], move: Callable[[Job], Job],
+           tries: int = 5) -> Job | None:
+    """Move the job while it is in `expected`, re-reading it on every try: a concurrent change to it (another event
+    for the same job) means trying again, not giving up. None when it has left `expected` (someone settled it)."""
+    for _ in range(tries):
+        job = jobs.get(job_id)
+        if job is None or job.state not in expected:
+            return None
+        moved = move(job)
+        if jobs.transition(job, expected, moved):
+            return moved
+    raise RuntimeError(f"job {job_id} kept changing under {tries} tries; the event's retry will try again")
+
+
+@dataclass(frozen=True)
+class RunPricer:
+    """Energy × the intensity of the half-hours a run spanned, the run-now counterfactual, embodied carbon and SCI:
+    a measured run becomes evidence. Used where the run happened, or later from an UnpricedRun."""
+
+    provider: IntensityProvider
+    shape: MachineShape
+    energy_source: str = "codecarbon"
 
     def _run_time_intensity(self, job: Job, started: datetime, finished: datetime) -> tuple[float, str]:
         """Mean intensity over the half-hours the run spanned: the actual where the source has it, else its forecast."""
@@ -190,8 +278,13 @@ class TrainService:
             return actual, "actual"
         return job.run_now_intensity_gco2_kwh, "forecast at decision time"
 
-    def _evidence(self, job: Job, decision_id: str, dataset: Dataset, outcome: TrainingOutcome,
-                  work: _Work) -> EvidenceRecord:
+    def evidence(self, job: Job, decision_id: str, dataset: DatasetSummary, outcome: TrainingOutcome,
+                 work: Sequence[MeasuredWork]) -> list[EvidenceRecord]:
+        """Every measured block of the run, priced at the intensity of the half-hours it ran."""
+        return [self._record(job, decision_id, dataset, outcome, w) for w in work]
+
+    def _record(self, job: Job, decision_id: str, dataset: DatasetSummary, outcome: TrainingOutcome,
+                work: MeasuredWork) -> EvidenceRecord:
         measurement = work.measurement
         finished = work.started + timedelta(seconds=measurement.runtime_s)
         intensity, intensity_source = self._run_time_intensity(job, work.started, finished)
@@ -234,8 +327,8 @@ class TrainService:
             details={
                 "target": job.target,
                 "dataset_source": dataset.source,
-                "rows": int(len(dataset.frame)),
-                "columns": [str(c) for c in dataset.frame.columns],
+                "rows": dataset.rows,
+                "columns": list(dataset.columns),
                 "rows_train": outcome.rows_train,
                 "rows_test": outcome.rows_test,
                 "numeric_features": list(outcome.numeric_features),
@@ -263,23 +356,6 @@ class TrainService:
                 "run_now_basis": run_now_basis,
             },
         )
-
-    def _complete(self, job: Job, records: list[EvidenceRecord], at: datetime) -> TrainResult:
-        return record_success(self.jobs, self.evidence, job, records, at, "train", (JobState.RUNNING,))
-
-
-def settle(jobs: JobStore, job_id: str, expected: tuple[JobState, ...], move: Callable[[Job], Job],
-           tries: int = 5) -> Job | None:
-    """Move the job while it is in `expected`, re-reading it on every try: a concurrent change to it (another event
-    for the same job) means trying again, not giving up. None when it has left `expected` (someone settled it)."""
-    for _ in range(tries):
-        job = jobs.get(job_id)
-        if job is None or job.state not in expected:
-            return None
-        moved = move(job)
-        if jobs.transition(job, expected, moved):
-            return moved
-    raise RuntimeError(f"job {job_id} kept changing under {tries} tries; the event's retry will try again")
 
 
 def record_success(jobs: JobStore, evidence: EvidenceStore, job: Job, records: list[EvidenceRecord], at: datetime,
