@@ -112,6 +112,8 @@ def training_done_service(settings: Settings) -> TrainingDoneService:
         evidence=DynamoEvidenceStore(settings.evidence_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
         fetch=read_s3_uri,
+        provider=grid_provider(settings),
+        energy_source=settings.energy_source,
     )
 
 

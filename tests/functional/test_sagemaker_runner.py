@@ -279,3 +279,47 @@ def test_a_redelivered_dispatch_adopts_its_training_job_and_a_reused_job_id_is_r
         dispatcher.dispatch(same_id_later, "dec-other")
     with pytest.raises(DispatchRefused, match="dataset: a SageMaker job reads its dataset from"):
         dispatcher.dispatch(sagemaker_job(dataset=f"s3://{bucket}/elsewhere/data.csv", job_id="x"), "dec-x")
+
+
+def test_a_run_the_job_could_not_price_is_priced_by_the_completion_handler_not_lost(tmp_path, clock):
+    """No grid source answers inside the training job (a replay from another year stands in for an outage): the
+    job keeps its measurement in the output and succeeds; the completion handler prices it with the stack's sources."""
+    from greenai.adapters.grid_replay import ReplayProvider
+    from greenai.adapters.memory import MemoryEvidenceStore, MemoryJobStore
+    from greenai.events import parse_training_state_event
+    from greenai.services.training_done import TrainingDoneService
+
+    clock.set(RUN_AT)
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "snapshots.csv").write_text("captured_utc,window_from_utc,forecast_gco2_per_kwh\n"
+                                         "2020-01-01T00:00Z,2020-01-01T00:00Z,150\n")
+    (stale / "actuals.csv").write_text("datetime_utc,actual\n2020-01-01T00:00Z,150\n")
+    job = sagemaker_job().moved_to(JobState.DISPATCHED, RUN_AT, "check", "run", run_now_intensity_gco2_kwh=250.0)
+    dispatcher = SageMakerTrainDispatcher(MemoryArtifactStore("data"), "arn:aws:iam::123456789012:role/sm", "greenai",
+                                          sagemaker=boto3.client("sagemaker", region_name="eu-west-2"))
+    request = dispatcher.request(job, "dec-1")
+    code, base = simulate_container(tmp_path, request["HyperParameters"], diabetes_csv(), {
+        "GREENAI_REPLAY_SNAPSHOTS_CSV": str(stale / "snapshots.csv"), "GREENAI_REPLAY_ACTUALS_CSV": str(stale / "actuals.csv")})
+    assert code == 0
+    result = json.loads((base / "output" / "data" / entry.RESULT_FILE).read_text())
+    assert result["status"] == "measured" and result["evidence_keys"] == []
+    assert result["unpriced_keys"] == [f"unpriced/run-{JOB_ID}.json"] and "is too old" in result["reason"]
+
+    jobs, evidence, artifacts = MemoryJobStore(), MemoryEvidenceStore(), MemoryArtifactStore("data")
+    jobs.put_new(job)
+    service = TrainingDoneService(jobs, evidence, artifacts, fetch=lambda uri: output_archive(base),
+                                  provider=ReplayProvider.shipped())
+    event = completion_event("training_done_completed.json", {"TrainingJobName": request["TrainingJobName"],
+                                                               "HyperParameters": request["HyperParameters"]}, "data")
+    done = service.handle(parse_training_state_event(event), RUN_AT)
+    assert done.status == "succeeded" and jobs.get(JOB_ID).state == JobState.SUCCEEDED
+    record = done.evidence
+    assert record.intensity_source == "replay:gb-forecast-real-2023-03 actual" and record.kWh > 0
+    assert json.loads(artifacts.get_bytes(f"evidence/runs/run-{JOB_ID}.json")) == record.to_dict()
+    lambda_service, _ = make_service()
+    dispatched(lambda_service, job_id="lambda-job")
+    lambda_document = lambda_service.run("lambda-job", "dec-1", lambda: RUN_AT).evidence.to_dict()
+    assert set(record.to_dict()) == set(lambda_document)
+    assert set(record.details) - {"sagemaker_training_job", "sagemaker_billable_s", "ccf_kwh_whole_training_job"} == \
+        set(lambda_document["details"])

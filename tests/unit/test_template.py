@@ -57,7 +57,7 @@ def test_outputs_name_everything_the_cli_looks_up():
         assert key in outputs
 
 
-@pytest.mark.parametrize("function", ["CheckFunction", "TrainFunction"])
+@pytest.mark.parametrize("function", ["CheckFunction", "TrainFunction", "TrainingDoneFunction"])
 def test_provider_credentials_are_references_read_at_run_time_never_values(function):
     template = translated(ElectricityMapsTokenParameter="greenai/em-token", WattTimeSecretName="greenai/watttime")
     variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]

@@ -24,6 +24,7 @@ HP_JOB_ID = "greenai_job_id"
 HP_DECISION_ID = "greenai_decision_id"
 MODEL_FILE = "model.joblib"
 RESULT_FILE = "greenai_result.json"
+UNPRICED_PREFIX = "unpriced/"  # a measured run no grid source could price here: the completion handler prices it
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def run(env: TrainingEnvironment, environ: Mapping[str, str]) -> dict[str, Any]:
     from greenai.adapters.memory import MemoryEvidenceStore, MemoryJobStore
     from greenai.clock import current_clock
     from greenai.measurement.tracker import measure
-    from greenai.services.train import TrainService
+    from greenai.services.train import TrainService, UnpricedRun
     from greenai.settings import Settings
     from greenai.wiring import grid_provider
 
@@ -126,22 +127,29 @@ def run(env: TrainingEnvironment, environ: Mapping[str, str]) -> dict[str, Any]:
         env.model_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(pipeline, env.model_dir / MODEL_FILE)
 
+    output = FolderArtifactStore(env.output_data_dir, bucket=settings.bucket)
+
+    def defer_pricing(run: UnpricedRun) -> None:
+        output.put_json_once(f"{UNPRICED_PREFIX}run-{run.job.job_id}.json", run.to_dict())
+
     service = TrainService(
         jobs=jobs,
         evidence=MemoryEvidenceStore(),
-        artifacts=FolderArtifactStore(env.output_data_dir, bucket=settings.bucket),
+        artifacts=output,
         provider=grid_provider(settings, remember_forecasts=False),
         load_dataset=_channel_loader(env),
         measure=measure,
         shape=job.runner.shape(),
         energy_source=settings.energy_source,
         keep_model=keep_model,
+        defer_pricing=defer_pricing,
     )
     result = service.run(job.job_id, decision_id, current_clock().now)
-    if result.status != "succeeded":
+    if result.status not in ("succeeded", "measured"):
         raise RuntimeError(f"{result.status}: {result.reason}")
-    summary = {"job_id": job.job_id, "status": result.status, "run_id": result.run_id,
-               "evidence_keys": sorted(service.artifacts.list_keys("evidence/")), "model": MODEL_FILE}
+    summary = {"job_id": job.job_id, "status": result.status, "run_id": result.run_id, "reason": result.reason,
+               "evidence_keys": sorted(output.list_keys("evidence/")),
+               "unpriced_keys": sorted(output.list_keys(UNPRICED_PREFIX)), "model": MODEL_FILE}
     (env.output_data_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2))
     return summary
 

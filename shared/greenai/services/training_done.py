@@ -13,12 +13,22 @@ import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from greenai.domain.evidence import EvidenceRecord
 from greenai.domain.jobs import Job, JobState, ValidationError
 from greenai.events import TrainingStateChange
-from greenai.ports import ArtifactStore, EvidenceStore, JobStore
-from greenai.services.train import EVIDENCE_PREFIX, TrainResult, evidence_key, record_success, settle
+from greenai.ports import ArtifactStore, EvidenceStore, IntensityProvider, JobStore
+from greenai.sagemaker.entry import UNPRICED_PREFIX
+from greenai.services.train import (
+    EVIDENCE_PREFIX,
+    RunPricer,
+    TrainResult,
+    UnpricedRun,
+    evidence_key,
+    record_success,
+    settle,
+)
 
 # Any state short of done: a dispatch whose answer was lost puts the job back in the queue although SageMaker has it;
 # what SageMaker then reports still belongs to the job (the next dispatch finds the same training job name).
@@ -26,17 +36,27 @@ IN_FLIGHT = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED, JobState
 BY = "sagemaker"
 
 
-def evidence_in_output(archive: bytes) -> list[EvidenceRecord]:
-    """The evidence JSON the entry point left in SM_OUTPUT_DATA_DIR, from SageMaker's output.tar.gz; train first."""
-    records = []
+def _json_members(archive: bytes, prefix: str) -> list[dict[str, Any]]:
+    documents = []
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         for member in tar.getmembers():
             name = member.name.lstrip("./")
-            if member.isfile() and name.startswith(EVIDENCE_PREFIX) and name.endswith(".json"):
+            if member.isfile() and name.startswith(prefix) and name.endswith(".json"):
                 handle = tar.extractfile(member)
                 if handle is not None:
-                    records.append(EvidenceRecord.from_dict(json.loads(handle.read())))
+                    documents.append(json.loads(handle.read()))
+    return documents
+
+
+def evidence_in_output(archive: bytes) -> list[EvidenceRecord]:
+    """The evidence JSON the entry point left in SM_OUTPUT_DATA_DIR, from SageMaker's output.tar.gz; train first."""
+    records = [EvidenceRecord.from_dict(d) for d in _json_members(archive, EVIDENCE_PREFIX)]
     return sorted(records, key=lambda r: (r.task != "train", r.run_id))
+
+
+def unpriced_in_output(archive: bytes) -> list[UnpricedRun]:
+    """Runs the job measured but could not price (no grid source answered inside it)."""
+    return [UnpricedRun.from_dict(d) for d in _json_members(archive, UNPRICED_PREFIX)]
 
 
 def with_billed_time(record: EvidenceRecord, job: Job, change: TrainingStateChange) -> EvidenceRecord:
@@ -60,6 +80,8 @@ class TrainingDoneService:
     evidence: EvidenceStore
     artifacts: ArtifactStore
     fetch: Callable[[str], bytes]  # s3://bucket/key → bytes (the job's output archive)
+    provider: IntensityProvider | None = None  # prices a run the job could not price itself
+    energy_source: str = "codecarbon"
 
     def handle(self, change: TrainingStateChange, now: datetime) -> TrainResult:
         job = self.jobs.get(change.job_id)
@@ -78,8 +100,9 @@ class TrainingDoneService:
                                        f"{change.failure_reason or 'no reason given'}")
         archive_uri = f"{change.output_path}/{change.training_job}/output/output.tar.gz"
         try:
-            records = evidence_in_output(self.fetch(archive_uri))
-        except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
+            archive = self.fetch(archive_uri)
+            records = evidence_in_output(archive) or self._price(unpriced_in_output(archive))
+        except (OSError, tarfile.TarError, ValueError, KeyError, TypeError) as exc:
             return self._fail(job, at, f"training job {change.training_job} completed, but its output "
                                        f"{archive_uri} could not be read: {exc}")
         if not records:
@@ -88,6 +111,15 @@ class TrainingDoneService:
         for record in records:  # S3 first, as the Lambda runner does: the immutable record, then the index
             self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
         return record_success(self.jobs, self.evidence, job, records, at, BY, IN_FLIGHT)
+
+    def _price(self, runs: list[UnpricedRun]) -> list[EvidenceRecord]:
+        """Price what the job measured but could not price, with this stack's grid sources (their last good forecast
+        included). A ProviderError here propagates: the event is retried, the measurement waits in the output."""
+        if not runs or self.provider is None:
+            return []
+        records = [r for run in runs for r in RunPricer(self.provider, run.job.runner.shape(), self.energy_source)
+                   .evidence(run.job, run.decision_id, run.dataset, run.outcome, run.work)]
+        return sorted(records, key=lambda r: (r.task != "train", r.run_id))
 
     def _fail(self, job: Job, at: datetime, reason: str) -> TrainResult:
         if settle(self.jobs, job.job_id, IN_FLIGHT, lambda current: current.moved_to(JobState.FAILED, at, BY, reason)) is None:
