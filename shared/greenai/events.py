@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from greenai.domain.jobs import ValidationError
 from greenai.domain.timeutil import parse_utc
+from greenai.sagemaker.entry import decode_hyperparameter
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,7 @@ def _hyperparameter(detail: dict[str, Any], name: str) -> str:
     raw = (detail.get("HyperParameters") or {}).get(name)
     if not isinstance(raw, str):
         return ""
-    try:
-        decoded = json.loads(raw)  # SageMaker's SDK convention: every value JSON-encoded
-    except ValueError:
-        return raw
+    decoded = decode_hyperparameter(raw)  # SageMaker's SDK convention: every value JSON-encoded
     return decoded if isinstance(decoded, str) else raw
 
 

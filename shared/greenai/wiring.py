@@ -13,7 +13,7 @@ from greenai.adapters.grid_electricitymaps import ElectricityMapsProvider
 from greenai.adapters.grid_replay import ReplayProvider
 from greenai.adapters.grid_uk import UKCarbonIntensityProvider
 from greenai.adapters.grid_watttime import WattTimeProvider
-from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.s3 import S3ArtifactStore, split_s3_uri
 from greenai.adapters.sagemaker import RoutingDispatcher, SageMakerTrainDispatcher
 from greenai.adapters.secrets import read_json_secret, read_secret
 from greenai.domain.footprint import LambdaShape
@@ -74,13 +74,9 @@ def check_service(settings: Settings, provider: IntensityProvider | None = None)
     )
 
 
-# What a SageMaker training job's entry point needs of the settings to price its run as the train function would.
-CONTAINER_SETTINGS = ("GREENAI_BUCKET", "GREENAI_GRID_SOURCE", "GREENAI_REPLAY_DATASET", "GREENAI_UK_API_URL",
-                      "GREENAI_HTTP_TIMEOUT_S", "GREENAI_ENERGY_SOURCE", "GREENAI_ELECTRICITYMAPS_TOKEN_REF",
-                      "GREENAI_WATTTIME_CREDENTIALS_REF")
-
-
 def container_environment(settings: Settings) -> dict[str, str]:
+    """What a SageMaker training job's entry point needs of the settings to price its run as the train function
+    would (the ones that are set)."""
     values = {
         "GREENAI_BUCKET": settings.bucket, "GREENAI_GRID_SOURCE": settings.grid_source,
         "GREENAI_REPLAY_DATASET": settings.replay_dataset, "GREENAI_UK_API_URL": settings.uk_api_url,
@@ -88,7 +84,7 @@ def container_environment(settings: Settings) -> dict[str, str]:
         "GREENAI_ELECTRICITYMAPS_TOKEN_REF": settings.electricitymaps_token_ref,
         "GREENAI_WATTTIME_CREDENTIALS_REF": settings.watttime_credentials_ref,
     }
-    return {name: values[name] for name in CONTAINER_SETTINGS if values[name]}
+    return {name: value for name, value in values.items() if value}
 
 
 def sagemaker_dispatcher(settings: Settings) -> SageMakerTrainDispatcher:
@@ -102,7 +98,7 @@ def sagemaker_dispatcher(settings: Settings) -> SageMakerTrainDispatcher:
 
 
 def read_s3_uri(uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     return S3ArtifactStore(bucket).get_bytes(key)
 
 
@@ -112,7 +108,7 @@ def training_done_service(settings: Settings) -> TrainingDoneService:
         evidence=DynamoEvidenceStore(settings.evidence_table, S3ArtifactStore(settings.bucket)),
         artifacts=S3ArtifactStore(settings.bucket),
         fetch=read_s3_uri,
-        provider=grid_provider(settings),
+        make_provider=lambda: grid_provider(settings),  # only a run the job could not price needs it
         energy_source=settings.energy_source,
     )
 
@@ -123,7 +119,7 @@ def dataset_loader(artifacts: S3ArtifactStore, memory_mb: int) -> Callable[[str,
     def load(uri: str, field: str) -> Dataset:
         if not uri.startswith("s3://"):
             return load_builtin(uri)
-        bucket, _, key = uri[5:].partition("/")
+        bucket, key = split_s3_uri(uri)
         store = artifacts if bucket == artifacts.bucket else S3ArtifactStore(bucket)
         try:
             size = store.size(key)

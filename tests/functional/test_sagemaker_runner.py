@@ -15,12 +15,13 @@ import pytest
 from greenai.adapters.aws import client
 from greenai.adapters.dynamodb import DynamoEvidenceStore, DynamoJobStore
 from greenai.adapters.memory import MemoryArtifactStore
-from greenai.adapters.s3 import S3ArtifactStore
-from greenai.adapters.sagemaker import SageMakerTrainDispatcher, output_data_key, sklearn_image_uri
+from greenai.adapters.s3 import S3ArtifactStore, split_s3_uri
+from greenai.adapters.sagemaker import SageMakerTrainDispatcher, sklearn_image_uri
 from greenai.domain.errors import DispatchRefused
 from greenai.domain.jobs import JobState, new_job
 from greenai.domain.runners import INSTANCE_TYPES
 from greenai.domain.timeutil import parse_utc
+from greenai.local.sagemaker import tar_folder
 from greenai.sagemaker import entry
 from greenai.sagemaker.bundle import ENTRY_SCRIPT
 from greenai.services.submit import submit_job
@@ -50,13 +51,8 @@ def simulate_container(tmp_path: Path, hyperparameters: dict[str, str], dataset:
 
 
 def output_archive(base: Path) -> bytes:
-    """SageMaker's output.tar.gz of SM_OUTPUT_DATA_DIR."""
-    packed = io.BytesIO()
-    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
-        for path in sorted((base / "output" / "data").rglob("*")):
-            if path.is_file():
-                tar.add(path, arcname=path.relative_to(base / "output" / "data").as_posix())
-    return packed.getvalue()
+    """SageMaker's output.tar.gz of SM_OUTPUT_DATA_DIR, packed as the embedded AWS packs it."""
+    return tar_folder(base / "output" / "data")
 
 
 def sagemaker_job(job_id: str = JOB_ID, **fields):
@@ -197,7 +193,9 @@ def test_the_completion_handler_records_a_run_from_the_jobs_output_once(embedded
     request = dispatcher.request(job, "dec-1")
     code, base = simulate_container(tmp_path, request["HyperParameters"], diabetes_csv(), {"GREENAI_BUCKET": bucket})
     assert code == 0
-    S3ArtifactStore(bucket).put_bytes(output_data_key(request["TrainingJobName"]), output_archive(base),
+    _, output_key = split_s3_uri(entry.output_location(request["OutputDataConfig"]["S3OutputPath"],
+                                                       request["TrainingJobName"]))
+    S3ArtifactStore(bucket).put_bytes(output_key, output_archive(base),
                                       "application/gzip")
     described = {"TrainingJobName": request["TrainingJobName"], "HyperParameters": request["HyperParameters"]}
     completed = completion_event("training_done_completed.json", described, bucket)
@@ -309,7 +307,7 @@ def test_a_run_the_job_could_not_price_is_priced_by_the_completion_handler_not_l
     jobs, evidence, artifacts = MemoryJobStore(), MemoryEvidenceStore(), MemoryArtifactStore("data")
     jobs.put_new(job)
     service = TrainingDoneService(jobs, evidence, artifacts, fetch=lambda uri: output_archive(base),
-                                  provider=ReplayProvider.shipped())
+                                  make_provider=ReplayProvider.shipped)
     event = completion_event("training_done_completed.json", {"TrainingJobName": request["TrainingJobName"],
                                                                "HyperParameters": request["HyperParameters"]}, "data")
     done = service.handle(parse_training_state_event(event), RUN_AT)

@@ -146,7 +146,4 @@ class MemoryArtifactStore:
     def put_json_once(self, key: str, document: dict[str, Any]) -> bool:
         import json
 
-        if key in self.objects:
-            return False
-        self.objects[key] = json.dumps(document).encode()
-        return True
+        return self.put_conditional(key, json.dumps(document).encode(), "application/json", None)

@@ -11,6 +11,16 @@ from botocore.exceptions import ClientError
 from greenai.adapters.aws import client
 
 
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` → (bucket, key)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 class S3ArtifactStore:
     def __init__(self, bucket: str, s3: Any | None = None) -> None:
         self.bucket = bucket
@@ -29,28 +39,22 @@ class S3ArtifactStore:
         try:
             self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _not_found(exc):
                 return False
             raise
         return True
 
     def put_json_once(self, key: str, document: dict[str, Any]) -> bool:
         """Write-once with S3's conditional put (If-None-Match: *); False when the object is already there."""
-        body = json.dumps(document, indent=2, sort_keys=True).encode()
-        try:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
-                return False
-            raise
-        return True
+        return self.put_conditional(key, json.dumps(document, indent=2, sort_keys=True).encode(), "application/json",
+                                    None)
 
     def get_versioned(self, key: str) -> tuple[bytes, str] | None:
         """The object and its ETag (for a compare-and-swap put), or None when there is none."""
         try:
             answer = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _not_found(exc):
                 return None
             raise
         return answer["Body"].read(), str(answer["ETag"])

@@ -46,19 +46,23 @@ class AppendConflictError(RuntimeError):
     """The segment kept changing under us: retried APPEND_TRIES times (the caller's retry will try again)."""
 
 
-def _day_of(key: str, prefix: str) -> str | None:
-    """`prefix` + `YYYY-MM-DD/...` → the day; None for anything else under the prefix (e.g. decisions/days/)."""
-    part = key[len(prefix):len(prefix) + 10]
+def _as_day(text: str) -> str | None:
     try:
-        date.fromisoformat(part)
+        date.fromisoformat(text)
     except ValueError:
         return None
-    return part
+    return text
+
+
+def _day_of(key: str, prefix: str) -> str | None:
+    """`prefix` + `YYYY-MM-DD/...` → the day; None for anything else under the prefix (e.g. decisions/days/)."""
+    return _as_day(key[len(prefix):len(prefix) + 10])
 
 
 def _bundle_day(key: str, prefix: str) -> str | None:
+    """`prefix` + `YYYY-MM-DD.jsonl.gz` → the day."""
     name = key[len(prefix):]
-    return _day_of(prefix + name.removesuffix(".jsonl.gz") + "/", prefix) if name.endswith(".jsonl.gz") else None
+    return _as_day(name.removesuffix(".jsonl.gz")) if name.endswith(".jsonl.gz") else None
 
 
 def _fetch_all(store: VersionedObjects, keys: Sequence[str]) -> list[bytes]:

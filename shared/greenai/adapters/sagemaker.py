@@ -18,10 +18,16 @@ from botocore.exceptions import ClientError
 
 from greenai.adapters.aws import client
 from greenai.domain.errors import DispatchRefused
-from greenai.domain.jobs import Job
+from greenai.domain.jobs import Job, ValidationError
 from greenai.ports import ArtifactStore
 from greenai.sagemaker.bundle import ENTRY_SCRIPT, SourceBundle, build_bundle
-from greenai.sagemaker.entry import HP_DECISION_ID, HP_JOB, HP_JOB_ID
+from greenai.sagemaker.entry import (
+    HP_DECISION_ID,
+    HP_JOB,
+    HP_JOB_ID,
+    decode_hyperparameter,
+    job_from_hyperparameters,
+)
 
 # AWS's scikit-learn framework image (Python 3.10, scikit-learn 1.4.2), by region: the registry accounts are AWS's.
 SKLEARN_IMAGE_TAG = "1.4-2-cpu-py3"
@@ -58,11 +64,6 @@ def training_job_name(prefix: str, job_id: str) -> str:
         return cleaned
     digest = hashlib.sha256(job_id.encode()).hexdigest()[:8]
     return f"{cleaned[:_NAME_LIMIT - 9].rstrip('-')}-{digest}"
-
-
-def output_data_key(training_job: str) -> str:
-    """Where SageMaker puts what the entry point left in SM_OUTPUT_DATA_DIR."""
-    return f"{OUTPUT_PREFIX}{training_job}/output/output.tar.gz"
 
 
 @dataclass
@@ -153,12 +154,10 @@ class SageMakerTrainDispatcher:
         or, names being unique in an account for good, by an earlier job with the same id (then this one cannot run)."""
         existing = self.sagemaker.describe_training_job(TrainingJobName=name).get("HyperParameters", {})
         try:
-            document = json.loads(existing.get(HP_JOB, "null"))
-            if isinstance(document, str):
-                document = json.loads(document)
-        except ValueError:
-            document = None
-        if not isinstance(document, dict) or document.get("submitted_utc") != job.to_dict()["submitted_utc"]:
+            earlier, _ = job_from_hyperparameters({k: decode_hyperparameter(v) for k, v in existing.items()})
+        except (ValidationError, ValueError, KeyError):
+            earlier = None  # not a greenai job's training job at all
+        if earlier is None or earlier.submitted_at != job.submitted_at:
             raise DispatchRefused(f"job_id: training job {name} already exists for an earlier job with this id "
                                   f"(SageMaker names are unique for good); submit under another job_id")
 

@@ -61,15 +61,20 @@ class LambdaShape:
         return ccf_lambda_kwh(self, runtime_s, cpu_utilisation)
 
 
-def ccf_lambda_kwh(shape: LambdaShape, runtime_s: float, cpu_utilisation: float, pue: float = AWS_PUE) -> float:
-    """Cloud Carbon Footprint's energy estimate for a Lambda run, PUE included."""
+def _ccf_compute_and_memory_kwh(vcpus: float, memory_gb: float, architecture: str, runtime_s: float,
+                                cpu_utilisation: float) -> float:
+    """CCF's compute (per-vCPU watts between idle and full, by utilisation) plus memory, before PUE."""
     util = min(max(cpu_utilisation, 0.0), 1.0)
-    arch = shape.architecture if shape.architecture in CCF_MIN_WATTS_PER_VCPU else "x86_64"
+    arch = architecture if architecture in CCF_MIN_WATTS_PER_VCPU else "x86_64"
     low, high = CCF_MIN_WATTS_PER_VCPU[arch], CCF_MAX_WATTS_PER_VCPU[arch]
     hours = runtime_s / 3600.0
-    compute_kwh = shape.vcpus * (low + util * (high - low)) * hours / 1000.0
-    memory_kwh = (shape.memory_mb / 1024.0) * hours * CCF_MEMORY_KWH_PER_GB_HOUR
-    return (compute_kwh + memory_kwh) * pue
+    return vcpus * (low + util * (high - low)) * hours / 1000.0 + memory_gb * hours * CCF_MEMORY_KWH_PER_GB_HOUR
+
+
+def ccf_lambda_kwh(shape: LambdaShape, runtime_s: float, cpu_utilisation: float, pue: float = AWS_PUE) -> float:
+    """Cloud Carbon Footprint's energy estimate for a Lambda run, PUE included."""
+    return _ccf_compute_and_memory_kwh(shape.vcpus, shape.memory_mb / 1024.0, shape.architecture, runtime_s,
+                                       cpu_utilisation) * pue
 
 
 def embodied_kgco2e(runtime_s: float, vcpus_reserved: float) -> float:
@@ -141,13 +146,9 @@ class InstanceShape:
         """CCF's compute + memory estimate for every instance of the job, plus the GPU board-power model above. The GPU
         counts as idle unless its utilisation is given: the scikit-learn pipelines never use it (a GPU workload's
         energy is CodeCarbon's NVML figure, in kWh)."""
-        util = min(max(cpu_utilisation, 0.0), 1.0)
         gpu_util = 0.0 if gpu_utilisation is None else min(max(gpu_utilisation, 0.0), 1.0)
-        arch = self.architecture if self.architecture in CCF_MIN_WATTS_PER_VCPU else "x86_64"
-        low, high = CCF_MIN_WATTS_PER_VCPU[arch], CCF_MAX_WATTS_PER_VCPU[arch]
-        hours = runtime_s / 3600.0
-        compute_kwh = self.vcpus * (low + util * (high - low)) * hours / 1000.0
-        memory_kwh = self.memory_gb_per_instance * self.count * hours * CCF_MEMORY_KWH_PER_GB_HOUR
         idle = GPU_IDLE_SHARE_OF_TDP * self.gpu_tdp_watts
-        gpu_kwh = self.gpus * (idle + gpu_util * (self.gpu_tdp_watts - idle)) * hours / 1000.0
-        return (compute_kwh + memory_kwh + gpu_kwh) * pue
+        gpu_kwh = self.gpus * (idle + gpu_util * (self.gpu_tdp_watts - idle)) * runtime_s / 3600.0 / 1000.0
+        cpu_memory_kwh = _ccf_compute_and_memory_kwh(self.vcpus, self.memory_gb_per_instance * self.count,
+                                                     self.architecture, runtime_s, cpu_utilisation)
+        return (cpu_memory_kwh + gpu_kwh) * pue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from greenai.domain.errors import ValidationError
@@ -59,9 +59,7 @@ class Runner:
 
     def shape(self) -> InstanceShape:
         """The priced shape of a SageMaker runner (all its instances)."""
-        base = INSTANCE_TYPES[self.instance_type]
-        return InstanceShape(base.instance_type, base.vcpus_per_instance, base.memory_gb_per_instance,
-                             base.gpus_per_instance, base.gpu_model, base.gpu_tdp_watts, self.instance_count)
+        return replace(INSTANCE_TYPES[self.instance_type], count=self.instance_count)
 
     def to_dict(self) -> dict[str, Any]:
         if not self.is_sagemaker:

@@ -86,12 +86,12 @@ class LocalLambdaRuntime:
         self.functions[function.name] = function
         self.functions[function.arn] = function
 
-    def _find(self, name: str) -> DeployedFunction | None:
+    def find(self, name: str) -> DeployedFunction | None:
         """By name or ARN (a qualified ARN's last part is the name)."""
         return self.functions.get(name) or self.functions.get(name.rsplit(":", 1)[-1])
 
     def knows(self, name: str) -> bool:
-        return self._find(name) is not None
+        return self.find(name) is not None
 
     def _run(self, function: DeployedFunction, event: Any) -> Invocation:
         """Run the handler; a failure is kept on the invocation (as Lambda reports it), not raised."""
@@ -119,7 +119,7 @@ class LocalLambdaRuntime:
         return record
 
     def invoke(self, name: str, payload: bytes | str | None, asynchronous: bool) -> bytes:
-        function = self._find(name)
+        function = self.find(name)
         if function is None:
             raise KeyError(f"function {name} is not deployed in the embedded AWS")
         event = json.loads(payload) if payload else {}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from greenai.adapters.aws import client
-from greenai.adapters.s3 import S3ArtifactStore
+from greenai.adapters.s3 import S3ArtifactStore, split_s3_uri
 from greenai.clock import current_clock
 from greenai.domain.timeutil import format_utc
 from greenai.local.runtime import DeployedFunction, LocalLambdaRuntime
@@ -33,12 +33,7 @@ EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "SageMaker Training Job State Change"
 
 
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def _tar_folder(folder: Path) -> bytes:
+def tar_folder(folder: Path) -> bytes:
     packed = io.BytesIO()
     with tarfile.open(fileobj=packed, mode="w:gz") as tar:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
@@ -74,9 +69,9 @@ class LocalTrainingJobs:
             if prefixes and not any(training_job.startswith(p) for p in prefixes):
                 continue
             for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-                if self.runtime.knows(target["Arn"]):
-                    return self.runtime.functions.get(target["Arn"]) or self.runtime.functions.get(
-                        target["Arn"].rsplit(":", 1)[-1])
+                function = self.runtime.find(target["Arn"])
+                if function is not None:
+                    return function
         return None
 
     def _set_status(self, training_job: str, status: str) -> None:
@@ -117,7 +112,7 @@ class LocalTrainingJobs:
             (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps(described["HyperParameters"]))
             channels = []
             for channel in described.get("InputDataConfig", []):
-                bucket, key = _split(channel["DataSource"]["S3DataSource"]["S3Uri"])
+                bucket, key = split_s3_uri(channel["DataSource"]["S3DataSource"]["S3Uri"])
                 target_dir = base / "input" / "data" / channel["ChannelName"]
                 target_dir.mkdir(parents=True)
                 (target_dir / key.rsplit("/", 1)[-1]).write_bytes(S3ArtifactStore(bucket).get_bytes(key))
@@ -126,11 +121,10 @@ class LocalTrainingJobs:
             environ = {"SM_BASE_DIR": str(base), "SM_CHANNELS": json.dumps(channels), "SM_HOSTS": '["algo-1"]',
                        "SM_CURRENT_HOST": "algo-1", **container_environment(Settings.from_env(settings_env))}
             code = entry.main(environ)
-            output_bucket, output_prefix = _split(described["OutputDataConfig"]["S3OutputPath"])
-            store = S3ArtifactStore(output_bucket)
-            prefix = f"{output_prefix.rstrip('/')}/{training_job}/output/".lstrip("/")
-            store.put_bytes(prefix + "output.tar.gz", _tar_folder(base / "output" / "data"), "application/gzip")
-            store.put_bytes(prefix + "model.tar.gz", _tar_folder(base / "model"), "application/gzip")
+            output_path = described["OutputDataConfig"]["S3OutputPath"]
+            for archive, source in (("output.tar.gz", base / "output" / "data"), ("model.tar.gz", base / "model")):
+                bucket, key = split_s3_uri(entry.output_location(output_path, training_job, archive))
+                S3ArtifactStore(bucket).put_bytes(key, tar_folder(source), "application/gzip")
             failure = base / "output" / "failure"
             reason = f"AlgorithmError: {failure.read_text()}" if code != 0 and failure.is_file() else ""
         status = "Completed" if code == 0 else "Failed"

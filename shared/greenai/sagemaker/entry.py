@@ -27,6 +27,21 @@ RESULT_FILE = "greenai_result.json"
 UNPRICED_PREFIX = "unpriced/"  # a measured run no grid source could price here: the completion handler prices it
 
 
+def output_location(s3_output_path: str, training_job: str, archive: str = "output.tar.gz") -> str:
+    """Where SageMaker uploads what a job left in SM_OUTPUT_DATA_DIR (output.tar.gz) or SM_MODEL_DIR (model.tar.gz)."""
+    return f"{s3_output_path.rstrip('/')}/{training_job}/output/{archive}"
+
+
+def decode_hyperparameter(value: Any) -> Any:
+    """Hyperparameters arrive JSON-encoded (as the SageMaker SDK sends them) or already decoded by the toolkit."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 @dataclass(frozen=True)
 class TrainingEnvironment:
     """What SageMaker's training toolkit tells a script, from its SM_* variables (defaults: the /opt/ml layout)."""
@@ -55,7 +70,7 @@ class TrainingEnvironment:
             output_data_dir=Path(environ.get("SM_OUTPUT_DATA_DIR", str(base / "output" / "data"))),
             output_dir=Path(environ.get("SM_OUTPUT_DIR", str(base / "output"))),
             channels=channels,
-            hyperparameters={k: _decoded(v) for k, v in json.loads(raw_hps).items()},
+            hyperparameters={k: decode_hyperparameter(v) for k, v in json.loads(raw_hps).items()},
             current_host=environ.get("SM_CURRENT_HOST", hosts[0] if hosts else "algo-1"),
             hosts=hosts,
         )
@@ -63,16 +78,6 @@ class TrainingEnvironment:
     @property
     def is_primary(self) -> bool:
         return not self.hosts or self.current_host == self.hosts[0]
-
-
-def _decoded(value: Any) -> Any:
-    """Hyperparameters arrive JSON-encoded (as the SageMaker SDK sends them) or already decoded by the toolkit."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def job_from_hyperparameters(hps: Mapping[str, Any]) -> tuple[Job, str]:

@@ -19,7 +19,7 @@ from greenai.domain.evidence import EvidenceRecord
 from greenai.domain.jobs import Job, JobState, ValidationError
 from greenai.events import TrainingStateChange
 from greenai.ports import ArtifactStore, EvidenceStore, IntensityProvider, JobStore
-from greenai.sagemaker.entry import UNPRICED_PREFIX
+from greenai.sagemaker.entry import UNPRICED_PREFIX, output_location
 from greenai.services.train import (
     EVIDENCE_PREFIX,
     RunPricer,
@@ -32,7 +32,8 @@ from greenai.services.train import (
 
 # Any state short of done: a dispatch whose answer was lost puts the job back in the queue although SageMaker has it;
 # what SageMaker then reports still belongs to the job (the next dispatch finds the same training job name).
-IN_FLIGHT = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED, JobState.RUNNING)  # RUNNING last
+NOT_YET_RUNNING = (JobState.PENDING, JobState.SCHEDULED, JobState.DISPATCHED)
+IN_FLIGHT = (*NOT_YET_RUNNING, JobState.RUNNING)
 BY = "sagemaker"
 
 
@@ -49,9 +50,8 @@ def _json_members(archive: bytes, prefix: str) -> list[dict[str, Any]]:
 
 
 def evidence_in_output(archive: bytes) -> list[EvidenceRecord]:
-    """The evidence JSON the entry point left in SM_OUTPUT_DATA_DIR, from SageMaker's output.tar.gz; train first."""
-    records = [EvidenceRecord.from_dict(d) for d in _json_members(archive, EVIDENCE_PREFIX)]
-    return sorted(records, key=lambda r: (r.task != "train", r.run_id))
+    """The evidence JSON the entry point left in SM_OUTPUT_DATA_DIR, from SageMaker's output.tar.gz."""
+    return [EvidenceRecord.from_dict(d) for d in _json_members(archive, EVIDENCE_PREFIX)]
 
 
 def unpriced_in_output(archive: bytes) -> list[UnpricedRun]:
@@ -80,7 +80,7 @@ class TrainingDoneService:
     evidence: EvidenceStore
     artifacts: ArtifactStore
     fetch: Callable[[str], bytes]  # s3://bucket/key → bytes (the job's output archive)
-    provider: IntensityProvider | None = None  # prices a run the job could not price itself
+    make_provider: Callable[[], IntensityProvider] | None = None  # prices a run the job could not price itself
     energy_source: str = "codecarbon"
 
     def handle(self, change: TrainingStateChange, now: datetime) -> TrainResult:
@@ -92,22 +92,23 @@ class TrainingDoneService:
             return TrainResult(job.job_id, "already-done", None, f"job is {job.state.value}")
         if change.status in ("InProgress", "Stopping"):
             if change.status == "InProgress":
-                settle(self.jobs, job.job_id, IN_FLIGHT[:-1], lambda current: current.moved_to(
+                settle(self.jobs, job.job_id, NOT_YET_RUNNING, lambda current: current.moved_to(
                     JobState.RUNNING, at, BY, f"training job {change.training_job} started"))
             return TrainResult(job.job_id, "running", None, change.status)
         if change.status in ("Failed", "Stopped"):
             return self._fail(job, at, f"SageMaker training job {change.training_job} {change.status.lower()}: "
                                        f"{change.failure_reason or 'no reason given'}")
-        archive_uri = f"{change.output_path}/{change.training_job}/output/output.tar.gz"
+        archive_uri = output_location(change.output_path, change.training_job)
         try:
             archive = self.fetch(archive_uri)
-            records = evidence_in_output(archive) or self._price(unpriced_in_output(archive))
+            found = evidence_in_output(archive) or self._price(unpriced_in_output(archive))
         except (OSError, tarfile.TarError, ValueError, KeyError, TypeError) as exc:
             return self._fail(job, at, f"training job {change.training_job} completed, but its output "
                                        f"{archive_uri} could not be read: {exc}")
-        if not records:
+        if not found:
             return self._fail(job, at, f"training job {change.training_job} completed without evidence in {archive_uri}")
-        records = [with_billed_time(r, job, change) for r in records]
+        # The train run first: record_success summarises the job with it.
+        records = [with_billed_time(r, job, change) for r in sorted(found, key=lambda r: (r.task != "train", r.run_id))]
         for record in records:  # S3 first, as the Lambda runner does: the immutable record, then the index
             self.artifacts.put_json_once(evidence_key(record.run_id), record.to_dict())
         return record_success(self.jobs, self.evidence, job, records, at, BY, IN_FLIGHT)
@@ -115,11 +116,11 @@ class TrainingDoneService:
     def _price(self, runs: list[UnpricedRun]) -> list[EvidenceRecord]:
         """Price what the job measured but could not price, with this stack's grid sources (their last good forecast
         included). A ProviderError here propagates: the event is retried, the measurement waits in the output."""
-        if not runs or self.provider is None:
+        if not runs or self.make_provider is None:
             return []
-        records = [r for run in runs for r in RunPricer(self.provider, run.job.runner.shape(), self.energy_source)
-                   .evidence(run.job, run.decision_id, run.dataset, run.outcome, run.work)]
-        return sorted(records, key=lambda r: (r.task != "train", r.run_id))
+        provider = self.make_provider()
+        return [r for run in runs for r in RunPricer(provider, run.job.runner.shape(), self.energy_source)
+                .evidence(run.job, run.decision_id, run.dataset, run.outcome, run.work)]
 
     def _fail(self, job: Job, at: datetime, reason: str) -> TrainResult:
         if settle(self.jobs, job.job_id, IN_FLIGHT, lambda current: current.moved_to(JobState.FAILED, at, BY, reason)) is None:
